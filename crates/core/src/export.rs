@@ -1,0 +1,115 @@
+//! Writing connections as CSV or JSON Lines, in the same shape the importer reads.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use crate::model::{format_timestamp, join_list, Connection, CONNECTION_COLUMNS};
+
+/// Output formats for connection files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per line.
+    JsonLines,
+}
+
+impl FileFormat {
+    /// Chooses the format from a file name (`.jsonl`/`.ndjson` → JSON Lines, anything else CSV).
+    pub fn from_path(path: &std::path::Path) -> FileFormat {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("jsonl" | "ndjson" | "json") => FileFormat::JsonLines,
+            _ => FileFormat::Csv,
+        }
+    }
+}
+
+/// Writes connections to a sink in one format.
+pub struct ConnectionSink<W: Write> {
+    format: FileFormat,
+    csv: Option<csv::Writer<W>>,
+    json: Option<W>,
+}
+
+impl<W: Write> ConnectionSink<W> {
+    /// Starts the output (writes the CSV header).
+    pub fn new(out: W, format: FileFormat) -> csv::Result<Self> {
+        match format {
+            FileFormat::Csv => {
+                let mut w = csv::WriterBuilder::new().from_writer(out);
+                w.write_record(CONNECTION_COLUMNS)?;
+                Ok(Self { format, csv: Some(w), json: None })
+            }
+            FileFormat::JsonLines => Ok(Self { format, csv: None, json: Some(out) }),
+        }
+    }
+
+    /// Writes one connection.
+    pub fn write(&mut self, c: &Connection) -> csv::Result<()> {
+        if let Some(w) = self.csv.as_mut() {
+            let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+            w.write_record([
+                c.id.as_str(),
+                &format_timestamp(c.connected),
+                &c.disconnected.map(format_timestamp).unwrap_or_default(),
+                &c.duration.map(|d| d.to_string()).unwrap_or_default(),
+                &c.user,
+                &join_list(&c.user_roles).unwrap_or_default(),
+                &c.conn_type,
+                &c.target_host,
+                c.target_host_address.as_deref().unwrap_or(""),
+                c.target_host_account.as_deref().unwrap_or(""),
+                &c.remote_address,
+                &num(c.bytes_in),
+                &num(c.bytes_out),
+                c.status.as_deref().unwrap_or(""),
+                c.authentication_method.as_deref().unwrap_or(""),
+                c.termination_reason.as_deref().unwrap_or(""),
+                c.mode.as_deref().unwrap_or(""),
+                c.user_agent.as_deref().unwrap_or(""),
+                &join_list(&c.tags).unwrap_or_default(),
+                c.label.as_deref().unwrap_or(""),
+            ])?;
+        } else if let Some(w) = self.json.as_mut() {
+            serde_json::to_writer(&mut *w, &to_json(c)).map_err(std::io::Error::from)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and returns the sink.
+    pub fn finish(self) -> std::io::Result<()> {
+        match (self.format, self.csv, self.json) {
+            (FileFormat::Csv, Some(mut w), _) => w.flush(),
+            (_, _, Some(mut w)) => w.flush(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A connection as a JSON object with RFC 3339 timestamps (the import format).
+pub fn to_json(c: &Connection) -> Value {
+    json!({
+        "id": c.id,
+        "connected": format_timestamp(c.connected),
+        "disconnected": c.disconnected.map(format_timestamp),
+        "duration": c.duration,
+        "user": c.user,
+        "user_roles": c.user_roles,
+        "type": c.conn_type,
+        "target_host": c.target_host,
+        "target_host_address": c.target_host_address,
+        "target_host_account": c.target_host_account,
+        "remote_address": c.remote_address,
+        "bytes_in": c.bytes_in,
+        "bytes_out": c.bytes_out,
+        "status": c.status,
+        "authentication_method": c.authentication_method,
+        "termination_reason": c.termination_reason,
+        "mode": c.mode,
+        "user_agent": c.user_agent,
+        "tags": c.tags,
+        "label": c.label,
+    })
+}

@@ -1,0 +1,528 @@
+//! Importing connection logs: CSV, JSON Lines, JSON arrays and PrivX exports.
+//!
+//! A parser thread reads and validates rows while the calling thread inserts them, so both cores
+//! work and memory stays flat (a few bounded batches in flight). All files of one import go into
+//! one transaction: either everything is committed or nothing is visible, even if the process is
+//! killed half-way (SQLite's journal discards the open transaction).
+
+mod csv_source;
+pub mod history;
+mod json_source;
+mod record;
+pub mod writer;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::cancel::CancelToken;
+use crate::model::Connection;
+use crate::store::{Store, StoreError};
+
+pub use record::parse_datetime;
+pub use writer::ConnectionWriter;
+
+/// Rows handed from the parser to the writer at a time.
+const BATCH_ROWS: usize = 4096;
+/// Batches in flight between parser and writer (bounds memory).
+const BATCHES_IN_FLIGHT: usize = 4;
+/// Errors kept in memory per file for the report; with `skip_invalid` all are also stored in the
+/// database (`import_errors`).
+pub const MAX_REPORTED_ERRORS: usize = 1000;
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub enum Format {
+    /// CSV with a header row.
+    #[serde(rename = "csv")]
+    Csv,
+    /// One JSON object per line.
+    #[serde(rename = "jsonl")]
+    JsonLines,
+    /// A JSON array of objects.
+    #[serde(rename = "json")]
+    JsonArray,
+    /// PrivX connections export `{"count": .., "items": [..]}`.
+    #[serde(rename = "privx")]
+    PrivxExport,
+}
+
+impl Format {
+    /// The short name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::JsonLines => "jsonl",
+            Format::JsonArray => "json",
+            Format::PrivxExport => "privx",
+        }
+    }
+
+    /// Recognises the format from the first bytes of a file.
+    pub fn detect(head: &[u8]) -> Format {
+        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+        let head = &head[start..];
+        match head.first() {
+            Some(b'[') => Format::JsonArray,
+            Some(b'{') => {
+                let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+                match serde_json::from_slice::<serde_json::Value>(first_line) {
+                    Ok(v) if v.get("items").is_some_and(|i| i.is_array()) => Format::PrivxExport,
+                    Ok(_) => Format::JsonLines,
+                    // An object spanning several lines: a (pretty-printed) export document.
+                    Err(_) => Format::PrivxExport,
+                }
+            }
+            _ => Format::Csv,
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "jsonl" | "ndjson" | "json-lines" => Ok(Format::JsonLines),
+            "json" | "json-array" => Ok(Format::JsonArray),
+            "privx" => Ok(Format::PrivxExport),
+            _ => Err(format!("unknown format `{s}` (expected csv, jsonl, json or privx)")),
+        }
+    }
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImportOptions {
+    /// Force a format instead of detecting it from the content.
+    pub format: Option<Format>,
+    /// Import the good rows and report the bad ones, instead of importing nothing when any row is
+    /// bad.
+    pub skip_invalid: bool,
+}
+
+/// Progress of a running import, reported after every batch.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImportProgress {
+    /// The file being read.
+    pub file: String,
+    /// Its position among the files of this import (0-based).
+    pub file_index: u32,
+    /// How many files this import has.
+    pub file_count: u32,
+    /// Rows read so far, all files together.
+    #[ts(type = "number")]
+    pub rows: u64,
+    /// Bytes read so far, all files together.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Size of all files together.
+    #[ts(type = "number")]
+    pub total_bytes: u64,
+    /// `bytes / total_bytes` in percent.
+    pub percent: f64,
+}
+
+/// A rejected row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RowError {
+    /// The file it came from.
+    pub file: String,
+    /// Its line (1-based; for multi-line records, the first line).
+    #[ts(type = "number")]
+    pub line: u64,
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}, line {}, field `{}`: {}", self.file, self.line, field, self.reason),
+            None => write!(f, "{}, line {}: {}", self.file, self.line, self.reason),
+        }
+    }
+}
+
+/// What one file of an import did.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImportReport {
+    /// The file.
+    pub file: String,
+    /// The format it was read as.
+    pub format: Format,
+    /// Data rows read.
+    #[ts(type = "number")]
+    pub rows_read: u64,
+    /// New connections stored.
+    #[ts(type = "number")]
+    pub inserted: u64,
+    /// Rows whose id was already stored (or repeated in the file); not stored again.
+    #[ts(type = "number")]
+    pub duplicates: u64,
+    /// Rows rejected.
+    #[ts(type = "number")]
+    pub invalid: u64,
+    /// The first rejected rows (at most [`MAX_REPORTED_ERRORS`]).
+    pub errors: Vec<RowError>,
+    /// Whether more rows were rejected than `errors` lists.
+    pub errors_truncated: bool,
+    /// Header columns (CSV) that are not connection fields and were ignored.
+    pub ignored_columns: Vec<String>,
+    /// The import's id in the `imports` table (when committed).
+    #[ts(type = "number | null")]
+    pub import_id: Option<i64>,
+}
+
+/// Why an import stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A file could not be opened or read.
+    #[error("cannot read {file}: {source}; nothing was imported")]
+    Io {
+        /// The file.
+        file: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file's structure is broken where reading cannot go on (a bad header, broken JSON).
+    #[error("{file}, line {line}: {reason}; nothing was imported")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// Where.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Rows were invalid and the import was all-or-nothing.
+    #[error("{}", invalid_message(.0))]
+    Invalid(Box<ImportReport>),
+    /// Settings of the job are invalid (e.g. demo settings).
+    #[error("{0}")]
+    Settings(String),
+    /// The user cancelled.
+    #[error("import cancelled; nothing was imported")]
+    Cancelled,
+    /// The database failed.
+    #[error("{0}; nothing was imported")]
+    Store(#[from] StoreError),
+}
+
+fn invalid_message(report: &ImportReport) -> String {
+    let first = report.errors.first().map(|e| format!(" (first: {e})")).unwrap_or_default();
+    format!(
+        "{} invalid row(s) in {}{first}; nothing was imported (use --skip-invalid to import the valid rows)",
+        report.invalid, report.file
+    )
+}
+
+impl IngestError {
+    /// The failing file's report, when the import failed on invalid rows.
+    pub fn report(&self) -> Option<&ImportReport> {
+        match self {
+            IngestError::Invalid(report) => Some(report),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for IngestError {
+    fn from(e: rusqlite::Error) -> Self {
+        IngestError::Store(StoreError::Sqlite(e))
+    }
+}
+
+/// A fatal structural error inside a file.
+#[derive(Debug)]
+pub(crate) struct FileError {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// One validated (or rejected) row and the line it started on.
+#[derive(Debug)]
+pub(crate) struct ParsedRow {
+    pub line: u64,
+    pub result: Result<Connection, record::FieldError>,
+}
+
+/// Counts the bytes read from a file, for progress.
+struct CountingReader<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Imports `paths` in one transaction. See the module documentation.
+pub fn import_files(
+    store: &Store,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    progress: &(dyn Fn(&ImportProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<Vec<ImportReport>, IngestError> {
+    let mut total_bytes = 0u64;
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| IngestError::Io { file: display(path), source })?;
+        total_bytes += meta.len();
+    }
+    store.write(|conn| {
+        let tx = conn.transaction()?;
+        let mut reports = Vec::with_capacity(paths.len());
+        {
+            let mut writer = ConnectionWriter::new(&tx)?;
+            let mut done_bytes = 0u64;
+            let mut done_rows = 0u64;
+            for (index, path) in paths.iter().enumerate() {
+                let file = FileJob {
+                    path,
+                    index: index as u32,
+                    count: paths.len() as u32,
+                    bytes_before: done_bytes,
+                    rows_before: done_rows,
+                    total_bytes,
+                };
+                let report = import_one(&mut writer, &file, opts, progress, cancel)?;
+                done_bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                done_rows += report.rows_read;
+                reports.push(report);
+            }
+        }
+        if cancel.is_cancelled() {
+            return Err(IngestError::Cancelled);
+        }
+        tx.commit()?;
+        Ok(reports)
+    })
+}
+
+struct FileJob<'a> {
+    path: &'a Path,
+    index: u32,
+    count: u32,
+    bytes_before: u64,
+    rows_before: u64,
+    total_bytes: u64,
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn import_one(
+    writer: &mut ConnectionWriter<'_>,
+    job: &FileJob<'_>,
+    opts: &ImportOptions,
+    progress: &(dyn Fn(&ImportProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<ImportReport, IngestError> {
+    let name = display(job.path);
+    let io_err = |source| IngestError::Io { file: name.clone(), source };
+    let bytes = Arc::new(AtomicU64::new(0));
+    let file = File::open(job.path).map_err(io_err)?;
+    let mut input = BufReader::with_capacity(
+        256 * 1024,
+        CountingReader { inner: file, bytes: Arc::clone(&bytes) },
+    );
+    let format = match opts.format {
+        Some(f) => f,
+        None => Format::detect(input.fill_buf().map_err(io_err)?),
+    };
+    let mut report = ImportReport {
+        file: name.clone(),
+        format,
+        rows_read: 0,
+        inserted: 0,
+        duplicates: 0,
+        invalid: 0,
+        errors: Vec::new(),
+        errors_truncated: false,
+        ignored_columns: Vec::new(),
+        import_id: None,
+    };
+    report.import_id = Some(writer.begin_file(&name, format.name(), opts.skip_invalid)?);
+    let (sender, receiver) = mpsc::sync_channel::<Vec<ParsedRow>>(BATCHES_IN_FLIGHT);
+    let outcome = std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let mut emit = |row: ParsedRow| {
+                batch.push(row);
+                if batch.len() >= BATCH_ROWS {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                    if sender.send(full).is_err() {
+                        return ControlFlow::Break(()); // the writer stopped
+                    }
+                }
+                ControlFlow::Continue(())
+            };
+            let result = match format {
+                Format::Csv => csv_source::parse(input, &mut emit),
+                Format::JsonLines => json_source::parse_lines(input, &mut emit).map(|()| Vec::new()),
+                Format::JsonArray => {
+                    json_source::parse_array(input, json_source::Envelope::Array, &mut emit).map(|()| Vec::new())
+                }
+                Format::PrivxExport => {
+                    json_source::parse_array(input, json_source::Envelope::PrivxExport, &mut emit)
+                        .map(|()| Vec::new())
+                }
+            };
+            if !batch.is_empty() {
+                let _ = sender.send(batch);
+            }
+            result
+        });
+        let written = consume(writer, &receiver, &mut report, job, &bytes, opts, progress, cancel);
+        drop(receiver); // unblocks the parser if the writer stopped early
+        let parsed = parser.join().map_err(|_| IngestError::Malformed {
+            file: name.clone(),
+            line: 0,
+            reason: "the parser failed unexpectedly".into(),
+        })?;
+        written?;
+        parsed.map_err(|e| IngestError::Malformed { file: name.clone(), line: e.line, reason: e.reason })
+    });
+    report.ignored_columns = outcome?;
+    if cancel.is_cancelled() {
+        return Err(IngestError::Cancelled);
+    }
+    if report.invalid > 0 && !opts.skip_invalid {
+        return Err(IngestError::Invalid(Box::new(report)));
+    }
+    writer.end_file(&report)?;
+    progress(&ImportProgress {
+        file: name,
+        file_index: job.index,
+        file_count: job.count,
+        rows: job.rows_before + report.rows_read,
+        bytes: job.bytes_before + bytes.load(Ordering::Relaxed),
+        total_bytes: job.total_bytes,
+        percent: percent(job.bytes_before + bytes.load(Ordering::Relaxed), job.total_bytes),
+    });
+    Ok(report)
+}
+
+fn percent(done: u64, total: u64) -> f64 {
+    if total == 0 {
+        100.0
+    } else {
+        (done as f64 * 100.0 / total as f64).min(100.0)
+    }
+}
+
+/// Inserts the parser's batches; in all-or-nothing mode stops inserting at the first bad row but
+/// keeps validating, so the report lists every problem of the file at once.
+#[allow(clippy::too_many_arguments)]
+fn consume(
+    writer: &mut ConnectionWriter<'_>,
+    receiver: &mpsc::Receiver<Vec<ParsedRow>>,
+    report: &mut ImportReport,
+    job: &FileJob<'_>,
+    bytes: &AtomicU64,
+    opts: &ImportOptions,
+    progress: &(dyn Fn(&ImportProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<(), IngestError> {
+    for batch in receiver {
+        if cancel.is_cancelled() {
+            return Err(IngestError::Cancelled);
+        }
+        for row in batch {
+            report.rows_read += 1;
+            match row.result {
+                Ok(conn) if report.invalid == 0 || opts.skip_invalid => {
+                    if writer.insert(&conn)? {
+                        report.inserted += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    report.invalid += 1;
+                    let error = RowError {
+                        file: report.file.clone(),
+                        line: row.line,
+                        field: (!e.field.is_empty()).then(|| e.field.to_owned()),
+                        reason: e.reason,
+                    };
+                    if opts.skip_invalid {
+                        writer.push_error(&error)?;
+                    }
+                    if report.errors.len() < MAX_REPORTED_ERRORS {
+                        report.errors.push(error);
+                    } else {
+                        report.errors_truncated = true;
+                    }
+                }
+            }
+        }
+        let read = bytes.load(Ordering::Relaxed);
+        progress(&ImportProgress {
+            file: report.file.clone(),
+            file_index: job.index,
+            file_count: job.count,
+            rows: job.rows_before + report.rows_read,
+            bytes: job.bytes_before + read,
+            total_bytes: job.total_bytes,
+            percent: percent(job.bytes_before + read, job.total_bytes),
+        });
+    }
+    Ok(())
+}
+
+/// Stores connections from any iterator (the demo generator) in one transaction, reporting
+/// `(rows done, rows expected)` after every batch. Returns how many were new.
+pub fn store_connections(
+    store: &Store,
+    connections: impl Iterator<Item = Connection>,
+    expected: u64,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    cancel: &CancelToken,
+) -> Result<u64, IngestError> {
+    store.write(|conn| {
+        let tx = conn.transaction()?;
+        let mut inserted = 0u64;
+        {
+            let mut writer = ConnectionWriter::new(&tx)?;
+            for (i, c) in connections.enumerate() {
+                if writer.insert(&c)? {
+                    inserted += 1;
+                }
+                if (i + 1) % BATCH_ROWS == 0 {
+                    if cancel.is_cancelled() {
+                        return Err(IngestError::Cancelled);
+                    }
+                    progress(i as u64 + 1, expected);
+                }
+            }
+        }
+        if cancel.is_cancelled() {
+            return Err(IngestError::Cancelled);
+        }
+        tx.commit()?;
+        progress(expected, expected);
+        Ok(inserted)
+    })
+}
