@@ -26,12 +26,14 @@ use crate::model::Connection;
 use crate::store::{Store, StoreError};
 
 pub use record::parse_datetime;
-pub use writer::ConnectionWriter;
+pub use writer::{BulkIndexes, ConnectionWriter};
 
 /// Rows handed from the parser to the writer at a time.
 const BATCH_ROWS: usize = 4096;
 /// Batches in flight between parser and writer (bounds memory).
 const BATCHES_IN_FLIGHT: usize = 4;
+/// A typical connection row's size in a file, to estimate row counts from file sizes.
+const ESTIMATED_BYTES_PER_ROW: u64 = 200;
 /// Errors kept in memory per file for the report; with `skip_invalid` all are also stored in the
 /// database (`import_errors`).
 pub const MAX_REPORTED_ERRORS: usize = 1000;
@@ -291,6 +293,7 @@ pub fn import_files(
     store.write(|conn| {
         let tx = conn.transaction()?;
         let mut reports = Vec::with_capacity(paths.len());
+        let indexes = BulkIndexes::suspend_if_worthwhile(&tx, total_bytes / ESTIMATED_BYTES_PER_ROW)?;
         {
             let mut writer = ConnectionWriter::new(&tx)?;
             let mut done_bytes = 0u64;
@@ -313,6 +316,7 @@ pub fn import_files(
         if cancel.is_cancelled() {
             return Err(IngestError::Cancelled);
         }
+        indexes.restore(&tx)?;
         tx.commit()?;
         Ok(reports)
     })
@@ -363,6 +367,7 @@ fn import_one(
         import_id: None,
     };
     report.import_id = Some(writer.begin_file(&name, format.name(), opts.skip_invalid)?);
+    let (inserted_before, duplicates_before) = (writer.inserted(), writer.duplicates());
     let (sender, receiver) = mpsc::sync_channel::<Vec<ParsedRow>>(BATCHES_IN_FLIGHT);
     let outcome = std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
@@ -410,6 +415,9 @@ fn import_one(
     if report.invalid > 0 && !opts.skip_invalid {
         return Err(IngestError::Invalid(Box::new(report)));
     }
+    writer.flush()?;
+    report.inserted = writer.inserted() - inserted_before;
+    report.duplicates = writer.duplicates() - duplicates_before;
     writer.end_file(&report)?;
     progress(&ImportProgress {
         file: name,
@@ -451,13 +459,7 @@ fn consume(
         for row in batch {
             report.rows_read += 1;
             match row.result {
-                Ok(conn) if report.invalid == 0 || opts.skip_invalid => {
-                    if writer.insert(&conn)? {
-                        report.inserted += 1;
-                    } else {
-                        report.duplicates += 1;
-                    }
-                }
+                Ok(conn) if report.invalid == 0 || opts.skip_invalid => writer.insert(conn)?,
                 Ok(_) => {}
                 Err(e) => {
                     report.invalid += 1;
@@ -503,13 +505,12 @@ pub fn store_connections(
 ) -> Result<u64, IngestError> {
     store.write(|conn| {
         let tx = conn.transaction()?;
-        let mut inserted = 0u64;
+        let indexes = BulkIndexes::suspend_if_worthwhile(&tx, expected)?;
+        let inserted;
         {
             let mut writer = ConnectionWriter::new(&tx)?;
             for (i, c) in connections.enumerate() {
-                if writer.insert(&c)? {
-                    inserted += 1;
-                }
+                writer.insert(c)?;
                 if (i + 1) % BATCH_ROWS == 0 {
                     if cancel.is_cancelled() {
                         return Err(IngestError::Cancelled);
@@ -517,10 +518,13 @@ pub fn store_connections(
                     progress(i as u64 + 1, expected);
                 }
             }
+            writer.flush()?;
+            inserted = writer.inserted();
         }
         if cancel.is_cancelled() {
             return Err(IngestError::Cancelled);
         }
+        indexes.restore(&tx)?;
         tx.commit()?;
         progress(expected, expected);
         Ok(inserted)

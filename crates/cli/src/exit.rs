@@ -1,0 +1,47 @@
+//! Exit codes scripts can rely on (also listed in the README and in `--help`).
+
+use ueba_core::ingest::IngestError;
+use ueba_core::StoreError;
+
+/// Success.
+pub const OK: i32 = 0;
+/// Something unexpected failed (a bug or the environment).
+pub const INTERNAL: i32 = 1;
+/// The command line was wrong (clap uses 2 as well).
+pub const USAGE: i32 = 2;
+/// The input was rejected: invalid rows, a malformed or unreadable file.
+pub const INPUT: i32 = 3;
+/// The database could not be used: not ours, newer schema, unreadable.
+pub const DATABASE: i32 = 4;
+/// Interrupted (Ctrl-C) or cancelled; nothing was changed.
+pub const CANCELLED: i32 = 130;
+
+/// A failed command: its message and its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Bad arguments that clap could not catch.
+    #[error("{0}")]
+    Usage(String),
+    /// An import failure.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// A database failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing an output file failed.
+    #[error("{0}")]
+    Output(String),
+}
+
+impl Failure {
+    /// The process exit code for this failure.
+    pub fn code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) => USAGE,
+            Failure::Ingest(IngestError::Cancelled) => CANCELLED,
+            Failure::Ingest(IngestError::Store(_)) | Failure::Store(_) => DATABASE,
+            Failure::Ingest(_) => INPUT,
+            Failure::Output(_) => INTERNAL,
+        }
+    }
+}
