@@ -23,12 +23,20 @@ struct Run {
 /// Runs a command to completion, sampling its peak resident set (VmHWM) from /proc.
 fn measure(cmd: &mut Command) -> Result<Run, String> {
     let start = Instant::now();
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("spawn {cmd:?}: {e}"))?;
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawn {cmd:?}: {e}"))?;
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     let status = loop {
         if let Ok(text) = std::fs::read_to_string(&status_path) {
-            if let Some(kib) = text.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()) {
+            if let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
                 peak = peak.max(kib);
             }
         }
@@ -46,11 +54,22 @@ fn measure(cmd: &mut Command) -> Result<Run, String> {
     if !status.success() {
         return Err(format!("{cmd:?} failed: {status}\n{stderr}"));
     }
-    Ok(Run { seconds, peak_rss_kib: peak })
+    Ok(Run {
+        seconds,
+        peak_rss_kib: peak,
+    })
 }
 
 fn ours(db: &Path, csv: &Path) -> Result<Run, String> {
-    measure(Command::new(OURS).arg("--db").arg(db).arg("--progress").arg("none").arg("import").arg(csv))
+    measure(
+        Command::new(OURS)
+            .arg("--db")
+            .arg(db)
+            .arg("--progress")
+            .arg("none")
+            .arg("import")
+            .arg(csv),
+    )
 }
 
 fn reference(sqlite3: &str, db: &Path, csv: &Path) -> Result<Run, String> {
@@ -61,8 +80,16 @@ fn reference(sqlite3: &str, db: &Path, csv: &Path) -> Result<Run, String> {
 }
 
 fn count(db: &Path) -> Result<u64, String> {
-    let out = Command::new(OURS).arg("--db").arg(db).args(["connections", "count"]).output().map_err(|e| e.to_string())?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|e| format!("count: {e}"))
+    let out = Command::new(OURS)
+        .arg("--db")
+        .arg(db)
+        .args(["connections", "count"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|e| format!("count: {e}"))
 }
 
 fn fresh(dir: &Path, name: &str) -> PathBuf {
@@ -85,15 +112,54 @@ fn main() -> Result<(), String> {
         .collect();
     let sqlite3 = std::env::var("BENCH_SQLITE3").unwrap_or_else(|_| "sqlite3".into());
     let temp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let dir = std::env::var_os("BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| temp.path().to_owned());
+    let dir = std::env::var_os("BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_owned());
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let version = Command::new(&sqlite3).arg("--version").output().map_err(|e| format!("{sqlite3}: {e} (install the sqlite3 package)"))?;
-    println!("reference: sqlite3 {}", String::from_utf8_lossy(&version.stdout).split_whitespace().next().unwrap_or("?"));
-    println!("{:>10} {:>8} {:>10} {:>12} {:>10} {:>12} {:>10} {:>8} {:>9}", "rows", "MB", "ours s", "ours rows/s", "ours RSS", "sqlite3 s", "sqlite3 RSS", "ratio", "verdict");
+    let version = Command::new(&sqlite3)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("{sqlite3}: {e} (install the sqlite3 package)"))?;
+    println!(
+        "reference: sqlite3 {}",
+        String::from_utf8_lossy(&version.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or("?")
+    );
+    println!(
+        "{:>10} {:>8} {:>10} {:>12} {:>10} {:>12} {:>10} {:>8} {:>9}",
+        "rows",
+        "MB",
+        "ours s",
+        "ours rows/s",
+        "ours RSS",
+        "sqlite3 s",
+        "sqlite3 RSS",
+        "ratio",
+        "verdict"
+    );
     for rows in sizes {
         let csv = dir.join(format!("demo-{rows}.csv"));
         if !csv.exists() {
-            measure(Command::new(OURS).args(["--progress", "none", "demo", "--connections", &rows.to_string(), "--days", "30", "--seed", "7", "--end", "2026-11-01", "--out"]).arg(&csv))?;
+            measure(
+                Command::new(OURS)
+                    .args([
+                        "--progress",
+                        "none",
+                        "demo",
+                        "--connections",
+                        &rows.to_string(),
+                        "--days",
+                        "30",
+                        "--seed",
+                        "7",
+                        "--end",
+                        "2026-11-01",
+                        "--out",
+                    ])
+                    .arg(&csv),
+            )?;
         }
         let mb = std::fs::metadata(&csv).map_err(|e| e.to_string())?.len() as f64 / 1e6;
         let db = fresh(&dir, "ours.db");
@@ -106,10 +172,22 @@ fn main() -> Result<(), String> {
         let reference = reference(&sqlite3, &ref_db, &csv)?;
         let ratio = ours.seconds / reference.seconds;
         let rate = rows as f64 / ours.seconds;
-        let verdict = if rate >= 500_000.0 && ratio <= 1.0 && ours.peak_rss_kib < 200 * 1024 { "ok" } else { "MISSED" };
+        let verdict = if rate >= 500_000.0 && ratio <= 1.0 && ours.peak_rss_kib < 200 * 1024 {
+            "ok"
+        } else {
+            "MISSED"
+        };
         println!(
             "{:>10} {:>8.0} {:>10.2} {:>12.0} {:>7.0} MB {:>12.2} {:>7.0} MB {:>8.2} {:>9}",
-            rows, mb, ours.seconds, rate, ours.peak_rss_kib as f64 / 1024.0, reference.seconds, reference.peak_rss_kib as f64 / 1024.0, ratio, verdict
+            rows,
+            mb,
+            ours.seconds,
+            rate,
+            ours.peak_rss_kib as f64 / 1024.0,
+            reference.seconds,
+            reference.peak_rss_kib as f64 / 1024.0,
+            ratio,
+            verdict
         );
         let _ = std::fs::remove_file(&db);
         let _ = std::fs::remove_file(&ref_db);

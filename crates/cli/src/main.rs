@@ -17,7 +17,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("UEBA_WORKBENCH_LOG"))
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env(
+            "UEBA_WORKBENCH_LOG",
+        ))
         .with_writer(std::io::stderr)
         .init();
     let cli = args::Cli::parse();

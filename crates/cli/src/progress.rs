@@ -37,11 +37,20 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Self { bar, json: mode == ProgressMode::Json, last_json: Mutex::new(None) }
+        Self {
+            bar,
+            json: mode == ProgressMode::Json,
+            last_json: Mutex::new(None),
+        }
     }
 
     /// Reports the current position; `fields` is the JSON object printed in JSON mode.
-    pub fn update(&self, position: u64, message: Option<&str>, fields: impl FnOnce() -> serde_json::Value) {
+    pub fn update(
+        &self,
+        position: u64,
+        message: Option<&str>,
+        fields: impl FnOnce() -> serde_json::Value,
+    ) {
         if let Some(bar) = &self.bar {
             bar.set_position(position);
             if let Some(m) = message {

@@ -10,7 +10,9 @@ use ueba_core::model::format_timestamp;
 use ueba_core::store::{self, Store};
 use ueba_core::{stats, CancelToken};
 
-use crate::args::{Cli, Command, ConnectionsCommand, DemoArgs, FilterArgs, ImportArgs, ImportsCommand};
+use crate::args::{
+    Cli, Command, ConnectionsCommand, DemoArgs, FilterArgs, ImportArgs, ImportsCommand,
+};
 use crate::exit::Failure;
 use crate::progress::Progress;
 
@@ -37,7 +39,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if cli.json {
                 print_json(&json!({"db": db_path, "schema_version": version}));
             } else {
-                println!("database ready: {} (schema version {version})", db_path.display());
+                println!(
+                    "database ready: {} (schema version {version})",
+                    db_path.display()
+                );
             }
         }
         Command::Import(args) => import(&cli, &store, args, &cancel)?,
@@ -50,11 +55,19 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{n}");
             }
         }
-        Command::Connections(ConnectionsCommand::List { filter, limit, cursor }) => {
+        Command::Connections(ConnectionsCommand::List {
+            filter,
+            limit,
+            cursor,
+        }) => {
             let page = connections::list(
                 &store,
                 &to_filter(filter),
-                &PageRequest { limit: *limit, cursor: cursor.clone(), ..PageRequest::default() },
+                &PageRequest {
+                    limit: *limit,
+                    cursor: cursor.clone(),
+                    ..PageRequest::default()
+                },
             )?;
             if cli.json {
                 print_json(&json!(page));
@@ -67,11 +80,20 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if cli.json {
                 print_json(&json!(imports));
             } else {
-                println!("{:>5}  {:<24}  {:<6} {:>10} {:>10} {:>8}  file", "id", "finished", "format", "inserted", "duplicates", "invalid");
+                println!(
+                    "{:>5}  {:<24}  {:<6} {:>10} {:>10} {:>8}  file",
+                    "id", "finished", "format", "inserted", "duplicates", "invalid"
+                );
                 for i in imports {
                     println!(
                         "{:>5}  {:<24}  {:<6} {:>10} {:>10} {:>8}  {}",
-                        i.id, format_timestamp(i.finished_at), i.format, i.inserted, i.duplicates, i.invalid, i.file
+                        i.id,
+                        format_timestamp(i.finished_at),
+                        i.format,
+                        i.inserted,
+                        i.duplicates,
+                        i.invalid,
+                        i.file
                     );
                 }
             }
@@ -107,19 +129,39 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
 }
 
-fn import(cli: &Cli, store: &Store, args: &ImportArgs, cancel: &CancelToken) -> Result<(), Failure> {
-    let total: u64 = args.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+fn import(
+    cli: &Cli,
+    store: &Store,
+    args: &ImportArgs,
+    cancel: &CancelToken,
+) -> Result<(), Failure> {
+    let total: u64 = args
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     let progress = Progress::new(cli.progress, total, true, "importing");
-    let opts = ImportOptions { format: args.format, skip_invalid: args.skip_invalid };
+    let opts = ImportOptions {
+        format: args.format,
+        skip_invalid: args.skip_invalid,
+    };
     let result = ingest::import_files(
         store,
         &args.files,
         &opts,
         &|p| {
-            progress.update(p.bytes, Some(&format!("importing {} ({} rows)", p.file, p.rows)), || json!(p));
+            progress.update(
+                p.bytes,
+                Some(&format!("importing {} ({} rows)", p.file, p.rows)),
+                || json!(p),
+            );
         },
         cancel,
     );
@@ -190,11 +232,18 @@ fn demo_config(args: &DemoArgs) -> Result<DemoConfig, Failure> {
             _ => None,
         },
     };
-    config.validate().map_err(|e| Failure::Usage(e.to_string()))?;
+    config
+        .validate()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     Ok(config)
 }
 
-fn demo_to_store(cli: &Cli, store: &Store, args: &DemoArgs, cancel: &CancelToken) -> Result<(), Failure> {
+fn demo_to_store(
+    cli: &Cli,
+    store: &Store,
+    args: &DemoArgs,
+    cancel: &CancelToken,
+) -> Result<(), Failure> {
     let config = demo_config(args)?;
     let progress = Progress::new(cli.progress, config.connections, false, "generating");
     let summary = demo::generate_into_store(
@@ -252,7 +301,15 @@ fn to_filter(f: &FilterArgs) -> ConnectionFilter {
 fn print_connections(page: &connections::Page) {
     println!(
         "{:<24}  {:<16} {:<4} {:<15} {:<16} {:<12} {:>9} {:>12} {:<12} label",
-        "connected", "user", "type", "source", "target", "account", "duration", "bytes_out", "status"
+        "connected",
+        "user",
+        "type",
+        "source",
+        "target",
+        "account",
+        "duration",
+        "bytes_out",
+        "status"
     );
     for c in &page.rows {
         println!(
@@ -263,8 +320,12 @@ fn print_connections(page: &connections::Page) {
             c.remote_address,
             c.target_host,
             c.target_host_account.as_deref().unwrap_or("-"),
-            c.duration.map(|d| format!("{d:.0}s")).unwrap_or_else(|| "-".into()),
-            c.bytes_out.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+            c.duration
+                .map(|d| format!("{d:.0}s"))
+                .unwrap_or_else(|| "-".into()),
+            c.bytes_out
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "-".into()),
             c.status.as_deref().unwrap_or("-"),
             c.label.as_deref().unwrap_or("")
         );
@@ -282,7 +343,11 @@ fn print_overview(o: &stats::Overview, db: &std::path::Path) {
     println!("sources      {}", o.sources);
     println!("imports      {}", o.imports);
     if let (Some(first), Some(last)) = (o.first_ms, o.last_ms) {
-        println!("time span    {} .. {}", format_timestamp(first), format_timestamp(last));
+        println!(
+            "time span    {} .. {}",
+            format_timestamp(first),
+            format_timestamp(last)
+        );
     }
     let list = |title: &str, items: &[stats::NameCount]| {
         if !items.is_empty() {

@@ -37,13 +37,21 @@ impl Env {
 
     fn count(&self) -> u64 {
         let out = self.run(&["connections", "count"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().parse().expect("number")
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("number")
     }
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 const GOOD: &str = "id,connected,user,type,target_host,remote_address\n\
@@ -58,7 +66,13 @@ b2,not-a-time,bob,RDP,win-01,10.0.0.8\n";
 fn import_reports_and_exit_codes() {
     let e = env();
     let good = e.file("good.csv", GOOD);
-    let out = e.cmd().arg("--json").arg("import").arg(&good).output().expect("run");
+    let out = e
+        .cmd()
+        .arg("--json")
+        .arg("import")
+        .arg(&good)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json(&out)["files"][0]["inserted"], 2);
 
@@ -70,17 +84,38 @@ fn import_reports_and_exit_codes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was imported"));
     assert_eq!(e.count(), 2);
 
-    let out = e.cmd().args(["--json", "import", "--skip-invalid"]).arg(&bad).output().expect("run");
+    let out = e
+        .cmd()
+        .args(["--json", "import", "--skip-invalid"])
+        .arg(&bad)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let report = json(&out);
-    assert_eq!((report["files"][0]["inserted"].as_u64(), report["files"][0]["invalid"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            report["files"][0]["inserted"].as_u64(),
+            report["files"][0]["invalid"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     let id = report["files"][0]["import_id"].as_i64().expect("import id");
     let out = e.run(&["--json", "imports", "errors", &id.to_string()]);
     assert_eq!(json(&out)[0]["line"], 3);
 
-    assert_eq!(e.run(&["import", "/nonexistent/file.csv"]).status.code(), Some(3));
-    assert_eq!(e.run(&["import"]).status.code(), Some(2), "usage errors exit 2");
-    assert_eq!(e.run(&["import", "--format", "xml", "x"]).status.code(), Some(2));
+    assert_eq!(
+        e.run(&["import", "/nonexistent/file.csv"]).status.code(),
+        Some(3)
+    );
+    assert_eq!(
+        e.run(&["import"]).status.code(),
+        Some(2),
+        "usage errors exit 2"
+    );
+    assert_eq!(
+        e.run(&["import", "--format", "xml", "x"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -101,7 +136,11 @@ fn a_newer_database_exits_4_and_is_left_alone() {
 #[test]
 fn db_location_comes_from_the_environment_when_no_flag_is_given() {
     let e = env();
-    let out = Command::new(BIN).env("UEBA_WORKBENCH_DB", &e.db).args(["--json", "init"]).output().expect("run");
+    let out = Command::new(BIN)
+        .env("UEBA_WORKBENCH_DB", &e.db)
+        .args(["--json", "init"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     assert_eq!(json(&out)["db"], e.db.display().to_string());
     assert!(e.db.exists());
@@ -110,21 +149,58 @@ fn db_location_comes_from_the_environment_when_no_flag_is_given() {
 #[test]
 fn list_count_filters_and_backup() {
     let e = env();
-    e.cmd().arg("import").arg(e.file("good.csv", GOOD)).output().expect("import");
-    assert_eq!(String::from_utf8_lossy(&e.run(&["connections", "count", "--user", "bob"]).stdout).trim(), "1");
-    assert_eq!(String::from_utf8_lossy(&e.run(&["connections", "count", "--type", "ssh"]).stdout).trim(), "1");
-    assert_eq!(String::from_utf8_lossy(&e.run(&["connections", "count", "--from", "2026-03-02T08:30:00Z"]).stdout).trim(), "1");
+    e.cmd()
+        .arg("import")
+        .arg(e.file("good.csv", GOOD))
+        .output()
+        .expect("import");
+    assert_eq!(
+        String::from_utf8_lossy(&e.run(&["connections", "count", "--user", "bob"]).stdout).trim(),
+        "1"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&e.run(&["connections", "count", "--type", "ssh"]).stdout).trim(),
+        "1"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(
+            &e.run(&["connections", "count", "--from", "2026-03-02T08:30:00Z"])
+                .stdout
+        )
+        .trim(),
+        "1"
+    );
     let page = json(&e.run(&["--json", "connections", "list", "--limit", "1"]));
     assert_eq!(page["rows"][0]["id"], "a2", "newest first");
     let next = page["next_cursor"].as_str().expect("cursor").to_owned();
-    let page2 = json(&e.run(&["--json", "connections", "list", "--limit", "1", "--cursor", &next]));
+    let page2 = json(&e.run(&[
+        "--json",
+        "connections",
+        "list",
+        "--limit",
+        "1",
+        "--cursor",
+        &next,
+    ]));
     assert_eq!(page2["rows"][0]["id"], "a1");
     assert!(page2["next_cursor"].is_null());
     let stats = json(&e.run(&["--json", "stats"]));
     assert_eq!(stats["connections"], 2);
     let copy = e.dir.path().join("copy.db");
-    assert!(e.cmd().arg("backup").arg(&copy).output().expect("backup").status.success());
-    let out = Command::new(BIN).arg("--db").arg(&copy).args(["connections", "count"]).output().expect("run");
+    assert!(e
+        .cmd()
+        .arg("backup")
+        .arg(&copy)
+        .output()
+        .expect("backup")
+        .status
+        .success());
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(&copy)
+        .args(["connections", "count"])
+        .output()
+        .expect("run");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
 }
 
@@ -134,17 +210,66 @@ fn demo_files_are_deterministic_and_importable() {
     let a = e.dir.path().join("a.csv");
     let b = e.dir.path().join("b.csv");
     for p in [&a, &b] {
-        let out = e.cmd().args(["demo", "--connections", "3000", "--days", "7", "--seed", "5", "--end", "2026-03-01", "--out"]).arg(p).output().expect("demo");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = e
+            .cmd()
+            .args([
+                "demo",
+                "--connections",
+                "3000",
+                "--days",
+                "7",
+                "--seed",
+                "5",
+                "--end",
+                "2026-03-01",
+                "--out",
+            ])
+            .arg(p)
+            .output()
+            .expect("demo");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
     let jsonl = e.dir.path().join("c.jsonl");
-    e.cmd().args(["demo", "--connections", "3000", "--days", "7", "--seed", "5", "--end", "2026-03-01", "--out"]).arg(&jsonl).output().expect("demo");
-    let out = e.cmd().arg("--json").arg("import").arg(&a).arg(&jsonl).output().expect("import");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    e.cmd()
+        .args([
+            "demo",
+            "--connections",
+            "3000",
+            "--days",
+            "7",
+            "--seed",
+            "5",
+            "--end",
+            "2026-03-01",
+            "--out",
+        ])
+        .arg(&jsonl)
+        .output()
+        .expect("demo");
+    let out = e
+        .cmd()
+        .arg("--json")
+        .arg("import")
+        .arg(&a)
+        .arg(&jsonl)
+        .output()
+        .expect("import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r = json(&out);
     assert_eq!(r["files"][0]["inserted"], 3000);
-    assert_eq!(r["files"][1]["duplicates"], 3000, "the same seed gives the same ids in CSV and JSON Lines");
+    assert_eq!(
+        r["files"][1]["duplicates"], 3000,
+        "the same seed gives the same ids in CSV and JSON Lines"
+    );
     let out = e.run(&["demo", "--attack-rate", "2"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("attack_rate"));
@@ -153,16 +278,34 @@ fn demo_files_are_deterministic_and_importable() {
 /// Writes a CSV of `rows` simple valid rows.
 fn big_csv(path: &Path, rows: usize) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
-    writeln!(f, "id,connected,user,type,target_host,remote_address,bytes_out").expect("write");
+    writeln!(
+        f,
+        "id,connected,user,type,target_host,remote_address,bytes_out"
+    )
+    .expect("write");
     for i in 0..rows {
-        writeln!(f, "k{i},{},u{},SSH,h{},10.1.{}.{},{}", 1_772_352_900_000_i64 + i as i64, i % 97, i % 31, i % 200, i % 250, i).expect("write");
+        writeln!(
+            f,
+            "k{i},{},u{},SSH,h{},10.1.{}.{},{}",
+            1_772_352_900_000_i64 + i as i64,
+            i % 97,
+            i % 31,
+            i % 200,
+            i % 250,
+            i
+        )
+        .expect("write");
     }
 }
 
 #[test]
 fn an_import_killed_half_way_leaves_nothing_and_a_sound_database() {
     let e = env();
-    e.cmd().arg("import").arg(e.file("good.csv", GOOD)).output().expect("seed");
+    e.cmd()
+        .arg("import")
+        .arg(e.file("good.csv", GOOD))
+        .output()
+        .expect("seed");
     let big = e.dir.path().join("big.csv");
     big_csv(&big, 600_000);
     let mut child = e
@@ -177,7 +320,9 @@ fn an_import_killed_half_way_leaves_nothing_and_a_sound_database() {
     let mut killed_at = 0u64;
     for line in BufReader::new(stderr).lines() {
         let line = line.expect("line");
-        let Ok(p) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let Ok(p) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
         let rows = p["rows"].as_u64().unwrap_or(0);
         if rows >= 100_000 {
             child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
@@ -186,18 +331,31 @@ fn an_import_killed_half_way_leaves_nothing_and_a_sound_database() {
         }
     }
     let status = child.wait().expect("wait");
-    assert!(killed_at >= 100_000 && killed_at < 600_000, "killed mid-way, at {killed_at} rows");
+    assert!(
+        (100_000..600_000).contains(&killed_at),
+        "killed mid-way, at {killed_at} rows"
+    );
     assert!(!status.success());
     let c = rusqlite::Connection::open(&e.db).expect("open");
-    let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
     assert_eq!(check, "ok");
-    let n: i64 = c.query_row("SELECT count(*) FROM connections", [], |r| r.get(0)).expect("count");
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM connections", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(n, 2, "none of the killed import's rows are visible");
-    let imports: i64 = c.query_row("SELECT count(*) FROM imports", [], |r| r.get(0)).expect("count");
+    let imports: i64 = c
+        .query_row("SELECT count(*) FROM imports", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(imports, 1);
     drop(c);
     // And the database keeps working: the same file imports completely afterwards.
     let out = e.cmd().arg("import").arg(&big).output().expect("reimport");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(e.count(), 600_002);
 }

@@ -57,7 +57,11 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { limit: 100, cursor: None, direction: Direction::Next }
+        Self {
+            limit: 100,
+            cursor: None,
+            direction: Direction::Next,
+        }
     }
 }
 
@@ -92,7 +96,12 @@ fn where_clause(filter: &ConnectionFilter) -> (String, Vec<SqlValue>) {
         args.push(to.into());
         terms.push(format!("connected < ?{}", args.len()));
     }
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     if let Some(user) = text(&filter.user) {
         args.push(user.into());
         terms.push(format!("user = ?{}", args.len()));
@@ -114,7 +123,11 @@ fn where_clause(filter: &ConnectionFilter) -> (String, Vec<SqlValue>) {
              OR instr(lower(coalesce(label, '')), ?{n}))"
         ));
     }
-    let clause = if terms.is_empty() { String::new() } else { format!("WHERE {}", terms.join(" AND ")) };
+    let clause = if terms.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", terms.join(" AND "))
+    };
     (clause, args)
 }
 
@@ -141,7 +154,11 @@ fn make_cursor(connected: i64, rowid: i64) -> String {
 }
 
 /// Fetches one page of connections matching `filter`, newest first.
-pub fn list(store: &Store, filter: &ConnectionFilter, page: &PageRequest) -> Result<Page, StoreError> {
+pub fn list(
+    store: &Store,
+    filter: &ConnectionFilter,
+    page: &PageRequest,
+) -> Result<Page, StoreError> {
     let limit = page.limit.clamp(1, MAX_PAGE_ROWS) as usize;
     let (mut clause, mut args) = where_clause(filter);
     let cursor = page.cursor.as_deref().and_then(parse_cursor);
@@ -150,8 +167,16 @@ pub fn list(store: &Store, filter: &ConnectionFilter, page: &PageRequest) -> Res
         args.push(t.into());
         args.push(r.into());
         let op = if backwards { ">" } else { "<" };
-        let term = format!("(connected, rowid) {op} (?{}, ?{})", args.len() - 1, args.len());
-        clause = if clause.is_empty() { format!("WHERE {term}") } else { format!("{clause} AND {term}") };
+        let term = format!(
+            "(connected, rowid) {op} (?{}, ?{})",
+            args.len() - 1,
+            args.len()
+        );
+        clause = if clause.is_empty() {
+            format!("WHERE {term}")
+        } else {
+            format!("{clause} AND {term}")
+        };
     }
     let order = if backwards { "ASC" } else { "DESC" };
     // One row more than asked tells whether another page follows.
@@ -163,7 +188,9 @@ pub fn list(store: &Store, filter: &ConnectionFilter, page: &PageRequest) -> Res
     let mut rows: Vec<(i64, Connection)> = store.read(|c| {
         let mut stmt = c.prepare(&sql)?;
         let found = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, i64>(0)?, row_to_connection(r)?)))?
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((r.get::<_, i64>(0)?, row_to_connection(r)?))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok::<_, StoreError>(found)
     })?;
@@ -172,17 +199,35 @@ pub fn list(store: &Store, filter: &ConnectionFilter, page: &PageRequest) -> Res
     if backwards {
         rows.reverse();
     }
-    let edge = |i: usize| rows.get(i).map(|(rowid, c)| make_cursor(c.connected, *rowid));
-    let (has_older, has_newer) = if backwards { (true, more) } else { (more, cursor.is_some()) };
-    let next_cursor = if has_older { rows.len().checked_sub(1).and_then(edge) } else { None };
+    let edge = |i: usize| {
+        rows.get(i)
+            .map(|(rowid, c)| make_cursor(c.connected, *rowid))
+    };
+    let (has_older, has_newer) = if backwards {
+        (true, more)
+    } else {
+        (more, cursor.is_some())
+    };
+    let next_cursor = if has_older {
+        rows.len().checked_sub(1).and_then(edge)
+    } else {
+        None
+    };
     let prev_cursor = if has_newer { edge(0) } else { None };
-    Ok(Page { rows: rows.into_iter().map(|(_, c)| c).collect(), next_cursor, prev_cursor })
+    Ok(Page {
+        rows: rows.into_iter().map(|(_, c)| c).collect(),
+        next_cursor,
+        prev_cursor,
+    })
 }
 
 /// Reads a connection from a row selected with `SELECT_COLUMNS` (column 0 is the rowid).
 fn row_to_connection(r: &Row<'_>) -> rusqlite::Result<Connection> {
     let list = |i: usize| -> rusqlite::Result<Vec<String>> {
-        Ok(r.get::<_, Option<String>>(i)?.as_deref().map(split_list).unwrap_or_default())
+        Ok(r.get::<_, Option<String>>(i)?
+            .as_deref()
+            .map(split_list)
+            .unwrap_or_default())
     };
     Ok(Connection {
         id: r.get(1)?,

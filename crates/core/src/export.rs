@@ -18,7 +18,12 @@ pub enum FileFormat {
 impl FileFormat {
     /// Chooses the format from a file name (`.jsonl`/`.ndjson` → JSON Lines, anything else CSV).
     pub fn from_path(path: &std::path::Path) -> FileFormat {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("jsonl" | "ndjson" | "json") => FileFormat::JsonLines,
             _ => FileFormat::Csv,
         }
@@ -39,9 +44,17 @@ impl<W: Write> ConnectionSink<W> {
             FileFormat::Csv => {
                 let mut w = csv::WriterBuilder::new().from_writer(out);
                 w.write_record(CONNECTION_COLUMNS)?;
-                Ok(Self { format, csv: Some(w), json: None })
+                Ok(Self {
+                    format,
+                    csv: Some(w),
+                    json: None,
+                })
             }
-            FileFormat::JsonLines => Ok(Self { format, csv: None, json: Some(out) }),
+            FileFormat::JsonLines => Ok(Self {
+                format,
+                csv: None,
+                json: Some(out),
+            }),
         }
     }
 

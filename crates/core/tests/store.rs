@@ -38,16 +38,31 @@ fn a_newer_schema_is_refused_and_left_untouched() {
     drop(Store::open(&path).expect("open"));
     {
         let c = Connection::open(&path).expect("raw open");
-        c.pragma_update(None, "user_version", latest_schema_version() + 5).expect("bump");
-        c.pragma_update(None, "journal_mode", "DELETE").expect("leave wal");
+        c.pragma_update(None, "user_version", latest_schema_version() + 5)
+            .expect("bump");
+        c.pragma_update(None, "journal_mode", "DELETE")
+            .expect("leave wal");
     }
     let before = std::fs::read(&path).expect("read");
     let err = Store::open(&path).expect_err("must refuse");
-    assert!(matches!(err, StoreError::TooNew { found, .. } if found == latest_schema_version() + 5), "{err}");
+    assert!(
+        matches!(err, StoreError::TooNew { found, .. } if found == latest_schema_version() + 5),
+        "{err}"
+    );
     let message = err.to_string();
-    assert!(message.contains("upgrade UEBA Workbench") && message.contains("left untouched"), "{message}");
-    assert_eq!(std::fs::read(&path).expect("read"), before, "file must be byte-identical");
-    assert!(!path.with_extension("db-wal").exists(), "no WAL file may be created");
+    assert!(
+        message.contains("upgrade UEBA Workbench") && message.contains("left untouched"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "file must be byte-identical"
+    );
+    assert!(
+        !path.with_extension("db-wal").exists(),
+        "no WAL file may be created"
+    );
 }
 
 #[test]
@@ -56,7 +71,8 @@ fn a_foreign_sqlite_file_is_refused_and_left_untouched() {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     {
         let c = Connection::open(&path).expect("raw open");
-        c.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');").expect("create");
+        c.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');")
+            .expect("create");
     }
     let before = std::fs::read(&path).expect("read");
     let err = Store::open(&path).expect_err("must refuse");
@@ -71,7 +87,10 @@ fn a_file_that_is_not_sqlite_is_refused_and_left_untouched() {
     let junk = b"id,connected\nthis is a CSV file, not a database\n".repeat(100);
     std::fs::write(&path, &junk).expect("write");
     let err = Store::open(&path).expect_err("must refuse");
-    assert!(err.to_string().contains("not a UEBA Workbench database"), "{err}");
+    assert!(
+        err.to_string().contains("not a UEBA Workbench database"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&path).expect("read"), junk);
 }
 
@@ -80,10 +99,17 @@ fn migrations_apply_all_or_nothing() {
     // The same mechanism as the embedded migrations: a failing step rolls back the earlier ones.
     use rusqlite_migration::{Migrations, M};
     let mut c = Connection::open_in_memory().expect("memory");
-    let steps = Migrations::new(vec![M::up("CREATE TABLE a (x);"), M::up("CREATE TABLE broken (;")]);
+    let steps = Migrations::new(vec![
+        M::up("CREATE TABLE a (x);"),
+        M::up("CREATE TABLE broken (;"),
+    ]);
     assert!(steps.to_latest(&mut c).is_err());
-    let tables: i64 = c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).expect("count");
-    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
+    let tables: i64 = c
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .expect("count");
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
     assert_eq!((tables, version), (0, 0));
 }
 
@@ -105,7 +131,10 @@ fn backup_copies_the_live_database_and_never_overwrites() {
     let copy = dir.path().join("backups").join("copy.db");
     store.backup_to(&copy).expect("backup");
     let restored = Store::open(&copy).expect("open copy");
-    assert_eq!(restored.setting("marker").expect("get").as_deref(), Some("kept"));
+    assert_eq!(
+        restored.setting("marker").expect("get").as_deref(),
+        Some("kept")
+    );
     let err = store.backup_to(&copy).expect_err("existing target");
     assert!(matches!(err, StoreError::BackupTargetExists(_)), "{err}");
 }

@@ -36,7 +36,10 @@ impl DemoConfig {
     /// What the desktop app generates on first run: 50,000 connections over the 30 days up to
     /// today, seed 42.
     pub fn desktop_default() -> Self {
-        Self { end_ms: today_midnight_ms(), ..Self::default() }
+        Self {
+            end_ms: today_midnight_ms(),
+            ..Self::default()
+        }
     }
 }
 
@@ -75,8 +78,10 @@ pub fn seed_demo_if_empty(
     cancel: &CancelToken,
 ) -> Result<Option<DemoSummary>, IngestError> {
     let empty = store.read(|c| {
-        c.query_row("SELECT NOT EXISTS (SELECT 1 FROM connections)", [], |r| r.get::<_, bool>(0))
-            .map_err(crate::StoreError::from)
+        c.query_row("SELECT NOT EXISTS (SELECT 1 FROM connections)", [], |r| {
+            r.get::<_, bool>(0)
+        })
+        .map_err(crate::StoreError::from)
     })?;
     if !empty {
         return Ok(None);
@@ -86,7 +91,9 @@ pub fn seed_demo_if_empty(
 
 /// The last demo run recorded in this database, if any.
 pub fn last_demo(store: &Store) -> Result<Option<DemoSummary>, crate::StoreError> {
-    Ok(store.setting(DEMO_SETTING)?.and_then(|text| serde_json::from_str(&text).ok()))
+    Ok(store
+        .setting(DEMO_SETTING)?
+        .and_then(|text| serde_json::from_str(&text).ok()))
 }
 
 /// Errors writing a demo file.
@@ -117,11 +124,20 @@ pub fn write_file(
     cancel: &CancelToken,
 ) -> Result<u64, DemoFileError> {
     let generator = DemoGenerator::new(config)?;
-    let fail = |reason: String| DemoFileError::Write { path: path.display().to_string(), reason };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let fail = |reason: String| DemoFileError::Write {
+        path: path.display().to_string(),
+        reason,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
-    let mut sink = ConnectionSink::new(BufWriter::with_capacity(1 << 20, tmp.as_file()), FileFormat::from_path(path))
-        .map_err(|e| fail(e.to_string()))?;
+    let mut sink = ConnectionSink::new(
+        BufWriter::with_capacity(1 << 20, tmp.as_file()),
+        FileFormat::from_path(path),
+    )
+    .map_err(|e| fail(e.to_string()))?;
     let mut written = 0u64;
     for c in generator {
         sink.write(&c).map_err(|e| fail(e.to_string()))?;

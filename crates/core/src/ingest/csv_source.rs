@@ -18,17 +18,26 @@ pub(crate) fn parse(
     input: impl Read,
     emit: &mut dyn FnMut(ParsedRow) -> ControlFlow<()>,
 ) -> Result<Vec<String>, FileError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(input);
     let header = reader.byte_headers().map_err(|e| csv_error(&e, 1))?.clone();
     // Column index of each canonical field (by position in CONNECTION_COLUMNS).
     let mut columns: [Option<usize>; CONNECTION_COLUMNS.len()] = [None; CONNECTION_COLUMNS.len()];
     let mut ignored = Vec::new();
     for (i, raw) in header.iter().enumerate() {
         let name = String::from_utf8_lossy(raw);
-        let name = name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+        let name = name
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .to_ascii_lowercase();
         match CONNECTION_COLUMNS.iter().position(|c| *c == name) {
             Some(field) if columns[field].is_some() => {
-                return Err(FileError { line: 1, reason: format!("column `{name}` appears twice in the header") });
+                return Err(FileError {
+                    line: 1,
+                    reason: format!("column `{name}` appears twice in the header"),
+                });
             }
             Some(field) => columns[field] = Some(i),
             None => ignored.push(name),
@@ -63,7 +72,10 @@ pub(crate) fn parse(
         let result = if record.len() != width {
             Err(super::record::FieldError {
                 field: "",
-                reason: format!("expected {width} fields as in the header, found {}", record.len()),
+                reason: format!(
+                    "expected {width} fields as in the header, found {}",
+                    record.len()
+                ),
             })
         } else {
             build_connection(|field| {
@@ -87,5 +99,8 @@ pub(crate) fn parse(
 }
 
 fn csv_error(e: &csv::Error, line: u64) -> FileError {
-    FileError { line, reason: format!("unreadable CSV: {e}") }
+    FileError {
+        line,
+        reason: format!("unreadable CSV: {e}"),
+    }
 }

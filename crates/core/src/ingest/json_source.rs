@@ -19,7 +19,10 @@ use super::{FileError, ParsedRow};
 fn record_from_value(line: u64, value: Value) -> ParsedRow {
     let result = match value {
         Value::Object(map) => from_object(&map),
-        other => Err(FieldError { field: "", reason: format!("expected a JSON object, got {}", kind(&other)) }),
+        other => Err(FieldError {
+            field: "",
+            reason: format!("expected a JSON object, got {}", kind(&other)),
+        }),
     };
     ParsedRow { line, result }
 }
@@ -34,8 +37,14 @@ fn from_object(map: &Map<String, Value>) -> Result<crate::Connection, FieldError
             None => RawValue::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         Some(Value::Array(items)) => {
-            let strings: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
-            strings.map_or(RawValue::Other("an array with non-string items"), RawValue::List)
+            let strings: Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            strings.map_or(
+                RawValue::Other("an array with non-string items"),
+                RawValue::List,
+            )
         }
         Some(other) => RawValue::Other(kind(other)),
     })
@@ -62,14 +71,19 @@ pub(crate) fn parse_lines(
     let mut line = 0u64;
     loop {
         buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| FileError { line: line + 1, reason: format!("cannot read: {e}") })?;
+        let n = input.read_until(b'\n', &mut buf).map_err(|e| FileError {
+            line: line + 1,
+            reason: format!("cannot read: {e}"),
+        })?;
         if n == 0 {
             return Ok(());
         }
         line += 1;
-        let text = if line == 1 { buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf) } else { &buf[..] };
+        let text = if line == 1 {
+            buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf)
+        } else {
+            &buf[..]
+        };
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -77,7 +91,10 @@ pub(crate) fn parse_lines(
             Ok(value) => record_from_value(line, value),
             Err(e) => ParsedRow {
                 line,
-                result: Err(FieldError { field: "", reason: format!("not valid JSON (column {}): {e}", e.column()) }),
+                result: Err(FieldError {
+                    field: "",
+                    reason: format!("not valid JSON (column {}): {e}", e.column()),
+                }),
             },
         };
         if emit(row).is_break() {
@@ -119,12 +136,23 @@ pub(crate) fn parse_array(
     let line = Rc::new(Cell::new(1u64));
     let mut input = input;
     // Skip a UTF-8 byte order mark.
-    if input.fill_buf().map(|b| b.starts_with(b"\xef\xbb\xbf")).unwrap_or(false) {
+    if input
+        .fill_buf()
+        .map(|b| b.starts_with(b"\xef\xbb\xbf"))
+        .unwrap_or(false)
+    {
         input.consume(3);
     }
-    let reader = LineCounter { inner: input, line: Rc::clone(&line) };
+    let reader = LineCounter {
+        inner: input,
+        line: Rc::clone(&line),
+    };
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let state = StreamState { line: Rc::clone(&line), emit: RefCell::new(emit), stopped: Cell::new(false) };
+    let state = StreamState {
+        line: Rc::clone(&line),
+        emit: RefCell::new(emit),
+        stopped: Cell::new(false),
+    };
     let outcome = match envelope {
         Envelope::Array => de.deserialize_seq(ElementsVisitor(&state)),
         Envelope::PrivxExport => de.deserialize_map(ExportVisitor(&state)),
@@ -142,7 +170,10 @@ fn json_error(e: &serde_json::Error) -> FileError {
     } else {
         format!("not valid JSON at column {}: {e}", e.column())
     };
-    FileError { line: e.line() as u64, reason }
+    FileError {
+        line: e.line() as u64,
+        reason,
+    }
 }
 
 struct StreamState<'e> {
@@ -209,7 +240,9 @@ impl<'de> Visitor<'de> for ExportVisitor<'_, '_> {
         if saw_items {
             Ok(())
         } else {
-            Err(serde::de::Error::custom("the export object has no `items` array"))
+            Err(serde::de::Error::custom(
+                "the export object has no `items` array",
+            ))
         }
     }
 }

@@ -70,7 +70,10 @@ impl Format {
     /// Recognises the format from the first bytes of a file.
     pub fn detect(head: &[u8]) -> Format {
         let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-        let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+        let start = head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(head.len());
         let head = &head[start..];
         match head.first() {
             Some(b'[') => Format::JsonArray,
@@ -96,7 +99,9 @@ impl std::str::FromStr for Format {
             "jsonl" | "ndjson" | "json-lines" => Ok(Format::JsonLines),
             "json" | "json-array" => Ok(Format::JsonArray),
             "privx" => Ok(Format::PrivxExport),
-            _ => Err(format!("unknown format `{s}` (expected csv, jsonl, json or privx)")),
+            _ => Err(format!(
+                "unknown format `{s}` (expected csv, jsonl, json or privx)"
+            )),
         }
     }
 }
@@ -153,7 +158,11 @@ pub struct RowError {
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.field {
-            Some(field) => write!(f, "{}, line {}, field `{}`: {}", self.file, self.line, field, self.reason),
+            Some(field) => write!(
+                f,
+                "{}, line {}, field `{}`: {}",
+                self.file, self.line, field, self.reason
+            ),
             None => write!(f, "{}, line {}: {}", self.file, self.line, self.reason),
         }
     }
@@ -226,7 +235,11 @@ pub enum IngestError {
 }
 
 fn invalid_message(report: &ImportReport) -> String {
-    let first = report.errors.first().map(|e| format!(" (first: {e})")).unwrap_or_default();
+    let first = report
+        .errors
+        .first()
+        .map(|e| format!(" (first: {e})"))
+        .unwrap_or_default();
     format!(
         "{} invalid row(s) in {}{first}; nothing was imported (use --skip-invalid to import the valid rows)",
         report.invalid, report.file
@@ -287,13 +300,17 @@ pub fn import_files(
 ) -> Result<Vec<ImportReport>, IngestError> {
     let mut total_bytes = 0u64;
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| IngestError::Io { file: display(path), source })?;
+        let meta = std::fs::metadata(path).map_err(|source| IngestError::Io {
+            file: display(path),
+            source,
+        })?;
         total_bytes += meta.len();
     }
     store.write(|conn| {
         let tx = conn.transaction()?;
         let mut reports = Vec::with_capacity(paths.len());
-        let indexes = BulkIndexes::suspend_if_worthwhile(&tx, total_bytes / ESTIMATED_BYTES_PER_ROW)?;
+        let indexes =
+            BulkIndexes::suspend_if_worthwhile(&tx, total_bytes / ESTIMATED_BYTES_PER_ROW)?;
         {
             let mut writer = ConnectionWriter::new(&tx)?;
             let mut done_bytes = 0u64;
@@ -343,12 +360,18 @@ fn import_one(
     cancel: &CancelToken,
 ) -> Result<ImportReport, IngestError> {
     let name = display(job.path);
-    let io_err = |source| IngestError::Io { file: name.clone(), source };
+    let io_err = |source| IngestError::Io {
+        file: name.clone(),
+        source,
+    };
     let bytes = Arc::new(AtomicU64::new(0));
     let file = File::open(job.path).map_err(io_err)?;
     let mut input = BufReader::with_capacity(
         256 * 1024,
-        CountingReader { inner: file, bytes: Arc::clone(&bytes) },
+        CountingReader {
+            inner: file,
+            bytes: Arc::clone(&bytes),
+        },
     );
     let format = match opts.format {
         Some(f) => f,
@@ -384,9 +407,12 @@ fn import_one(
             };
             let result = match format {
                 Format::Csv => csv_source::parse(input, &mut emit),
-                Format::JsonLines => json_source::parse_lines(input, &mut emit).map(|()| Vec::new()),
+                Format::JsonLines => {
+                    json_source::parse_lines(input, &mut emit).map(|()| Vec::new())
+                }
                 Format::JsonArray => {
-                    json_source::parse_array(input, json_source::Envelope::Array, &mut emit).map(|()| Vec::new())
+                    json_source::parse_array(input, json_source::Envelope::Array, &mut emit)
+                        .map(|()| Vec::new())
                 }
                 Format::PrivxExport => {
                     json_source::parse_array(input, json_source::Envelope::PrivxExport, &mut emit)
@@ -398,7 +424,16 @@ fn import_one(
             }
             result
         });
-        let written = consume(writer, &receiver, &mut report, job, &bytes, opts, progress, cancel);
+        let written = consume(
+            writer,
+            &receiver,
+            &mut report,
+            job,
+            &bytes,
+            opts,
+            progress,
+            cancel,
+        );
         drop(receiver); // unblocks the parser if the writer stopped early
         let parsed = parser.join().map_err(|_| IngestError::Malformed {
             file: name.clone(),
@@ -406,7 +441,11 @@ fn import_one(
             reason: "the parser failed unexpectedly".into(),
         })?;
         written?;
-        parsed.map_err(|e| IngestError::Malformed { file: name.clone(), line: e.line, reason: e.reason })
+        parsed.map_err(|e| IngestError::Malformed {
+            file: name.clone(),
+            line: e.line,
+            reason: e.reason,
+        })
     });
     report.ignored_columns = outcome?;
     if cancel.is_cancelled() {
@@ -426,7 +465,10 @@ fn import_one(
         rows: job.rows_before + report.rows_read,
         bytes: job.bytes_before + bytes.load(Ordering::Relaxed),
         total_bytes: job.total_bytes,
-        percent: percent(job.bytes_before + bytes.load(Ordering::Relaxed), job.total_bytes),
+        percent: percent(
+            job.bytes_before + bytes.load(Ordering::Relaxed),
+            job.total_bytes,
+        ),
     });
     Ok(report)
 }

@@ -35,12 +35,16 @@ pub(crate) struct FieldError {
 }
 
 fn err(field: &'static str, reason: impl Into<String>) -> FieldError {
-    FieldError { field, reason: reason.into() }
+    FieldError {
+        field,
+        reason: reason.into(),
+    }
 }
 
 /// Namespace of the ids derived for rows that carry none (UUID v5 of the row's content), so that
 /// re-importing the same id-less file does not duplicate its rows.
-const DERIVED_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6d1f_4c1e_9a0b_4c7e_8f3e_5b2a_1c9d_0e47);
+const DERIVED_ID_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6d1f_4c1e_9a0b_4c7e_8f3e_5b2a_1c9d_0e47);
 
 /// Validates a record. `get` returns the raw value of a field by its canonical name.
 pub(crate) fn build_connection<'a>(
@@ -85,7 +89,10 @@ pub(crate) fn build_connection<'a>(
         bytes_in,
         bytes_out,
         status: optional_text("status", get("status"))?.map(|s| s.to_ascii_uppercase()),
-        authentication_method: optional_text("authentication_method", get("authentication_method"))?,
+        authentication_method: optional_text(
+            "authentication_method",
+            get("authentication_method"),
+        )?,
         termination_reason: optional_text("termination_reason", get("termination_reason"))?,
         mode: optional_text("mode", get("mode"))?,
         user_agent: optional_text("user_agent", get("user_agent"))?,
@@ -130,7 +137,10 @@ fn type_name(v: &RawValue<'_>) -> &'static str {
 }
 
 fn type_error(field: &'static str, expected: &str, got: &RawValue<'_>) -> FieldError {
-    err(field, format!("expected {expected}, got {}", type_name(got)))
+    err(
+        field,
+        format!("expected {expected}, got {}", type_name(got)),
+    )
 }
 
 fn required_text(field: &'static str, v: RawValue<'_>) -> Result<String, FieldError> {
@@ -151,10 +161,15 @@ fn optional_text(field: &'static str, v: RawValue<'_>) -> Result<Option<String>,
 
 fn protocol(v: RawValue<'_>) -> Result<String, FieldError> {
     let t = required_text("type", v)?;
-    if t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if t.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         Ok(t.to_ascii_uppercase())
     } else {
-        Err(err("type", format!("`{t}` is not a protocol name (such as SSH, RDP, VNC, WEB, DB)")))
+        Err(err(
+            "type",
+            format!("`{t}` is not a protocol name (such as SSH, RDP, VNC, WEB, DB)"),
+        ))
     }
 }
 
@@ -173,7 +188,11 @@ fn list(field: &'static str, v: RawValue<'_>) -> Result<Vec<String>, FieldError>
         RawValue::Absent => Ok(Vec::new()),
         RawValue::Text(t) => Ok(split_list(&t)),
         RawValue::List(items) => Ok(items.into_iter().filter(|s| !s.trim().is_empty()).collect()),
-        other => Err(type_error(field, "an array of strings or a `;`-separated string", &other)),
+        other => Err(type_error(
+            field,
+            "an array of strings or a `;`-separated string",
+            &other,
+        )),
     }
 }
 
@@ -220,14 +239,24 @@ fn timestamp(field: &'static str, v: RawValue<'_>) -> Result<Option<i64>, FieldE
         RawValue::Text(t) => {
             let t = t.trim();
             if t.bytes().all(|b| b.is_ascii_digit()) {
-                t.parse::<i64>().map_err(|_| err(field, format!("`{t}` is out of range")))?
+                t.parse::<i64>()
+                    .map_err(|_| err(field, format!("`{t}` is out of range")))?
             } else {
                 parse_datetime(t).ok_or_else(|| {
-                    err(field, format!("`{t}` is not an RFC 3339 timestamp or epoch milliseconds"))
+                    err(
+                        field,
+                        format!("`{t}` is not an RFC 3339 timestamp or epoch milliseconds"),
+                    )
                 })?
             }
         }
-        other => return Err(type_error(field, "an RFC 3339 timestamp or epoch milliseconds", &other)),
+        other => {
+            return Err(type_error(
+                field,
+                "an RFC 3339 timestamp or epoch milliseconds",
+                &other,
+            ))
+        }
     };
     if !(MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&ms) {
         return Err(err(
@@ -275,7 +304,11 @@ mod tests {
     ];
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-        let mut v: Vec<_> = GOOD.iter().copied().filter(|(k, _)| !extra.iter().any(|(e, _)| e == k)).collect();
+        let mut v: Vec<_> = GOOD
+            .iter()
+            .copied()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .collect();
         v.extend_from_slice(extra);
         v
     }
@@ -305,13 +338,38 @@ mod tests {
 
     #[test]
     fn each_error_names_field_and_reason() {
-        let cases: [(&[(&str, &str)], &str, &str); 10] = [
-            (&[("connected", "")], "connected", "required field is missing"),
-            (&[("connected", "2026-13-01")], "connected", "not an RFC 3339"),
-            (&[("connected", "1772352900")], "connected", "seconds given instead of milliseconds"),
-            (&[("disconnected", "2026-03-01T08:00:00Z")], "disconnected", "earlier than"),
+        type Case = (
+            &'static [(&'static str, &'static str)],
+            &'static str,
+            &'static str,
+        );
+        let cases: [Case; 10] = [
+            (
+                &[("connected", "")],
+                "connected",
+                "required field is missing",
+            ),
+            (
+                &[("connected", "2026-13-01")],
+                "connected",
+                "not an RFC 3339",
+            ),
+            (
+                &[("connected", "1772352900")],
+                "connected",
+                "seconds given instead of milliseconds",
+            ),
+            (
+                &[("disconnected", "2026-03-01T08:00:00Z")],
+                "disconnected",
+                "earlier than",
+            ),
             (&[("user", " ")], "user", "required field is missing"),
-            (&[("remote_address", "10.0.0.300")], "remote_address", "not an IPv4 or IPv6"),
+            (
+                &[("remote_address", "10.0.0.300")],
+                "remote_address",
+                "not an IPv4 or IPv6",
+            ),
             (&[("bytes_out", "-5")], "bytes_out", "must not be negative"),
             (&[("bytes_in", "12kb")], "bytes_in", "not a whole number"),
             (&[("duration", "abc")], "duration", "not a number"),

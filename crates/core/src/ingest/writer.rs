@@ -68,9 +68,15 @@ impl<'tx> ConnectionWriter<'tx> {
     /// Writes the queued connections.
     pub fn flush(&mut self) -> rusqlite::Result<()> {
         let rows = std::mem::take(&mut self.pending);
-        let joined: Vec<(Option<String>, Option<String>)> =
-            rows.iter().map(|c| (join_list(&c.user_roles), join_list(&c.tags))).collect();
-        let values: Vec<&dyn ToSql> = rows.iter().zip(&joined).flat_map(|(c, (roles, tags))| row_values(c, roles, tags)).collect();
+        let joined: Vec<(Option<String>, Option<String>)> = rows
+            .iter()
+            .map(|c| (join_list(&c.user_roles), join_list(&c.tags)))
+            .collect();
+        let values: Vec<&dyn ToSql> = rows
+            .iter()
+            .zip(&joined)
+            .flat_map(|(c, (roles, tags))| row_values(c, roles, tags))
+            .collect();
         let changed = if rows.len() == ROWS_PER_STATEMENT {
             self.insert_many.execute(values.as_slice())?
         } else {
@@ -99,7 +105,12 @@ impl<'tx> ConnectionWriter<'tx> {
     }
 
     /// Opens the bookkeeping row of one imported file; its rejected rows attach to it.
-    pub(crate) fn begin_file(&mut self, file: &str, format: &str, skip_invalid: bool) -> rusqlite::Result<i64> {
+    pub(crate) fn begin_file(
+        &mut self,
+        file: &str,
+        format: &str,
+        skip_invalid: bool,
+    ) -> rusqlite::Result<i64> {
         let now = chrono::Utc::now().timestamp_millis();
         self.tx.execute(
             "INSERT INTO imports (file, format, skip_invalid, started_at, finished_at,
@@ -114,9 +125,9 @@ impl<'tx> ConnectionWriter<'tx> {
 
     /// Stores a rejected row of the current file.
     pub(crate) fn push_error(&mut self, e: &RowError) -> rusqlite::Result<()> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("INSERT INTO import_errors (import_id, line, field, reason) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO import_errors (import_id, line, field, reason) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         stmt.execute(params![self.import_id, e.line as i64, e.field, e.reason])?;
         Ok(())
     }
@@ -141,7 +152,11 @@ impl<'tx> ConnectionWriter<'tx> {
 }
 
 /// The 20 values of a row, in [`CONNECTION_COLUMNS`] order.
-fn row_values<'a>(c: &'a Connection, roles: &'a Option<String>, tags: &'a Option<String>) -> [&'a dyn ToSql; 20] {
+fn row_values<'a>(
+    c: &'a Connection,
+    roles: &'a Option<String>,
+    tags: &'a Option<String>,
+) -> [&'a dyn ToSql; 20] {
     [
         &c.id,
         &c.connected,
@@ -178,10 +193,18 @@ pub struct BulkIndexes {
 impl BulkIndexes {
     /// Drops the secondary indexes when `incoming_rows` is large compared with the rows already
     /// stored (rebuilding them is then cheaper than maintaining them).
-    pub fn suspend_if_worthwhile(tx: &Transaction<'_>, incoming_rows: u64) -> rusqlite::Result<Self> {
-        let stored: i64 = tx.query_row("SELECT coalesce(max(rowid), 0) FROM connections", [], |r| r.get(0))?;
+    pub fn suspend_if_worthwhile(
+        tx: &Transaction<'_>,
+        incoming_rows: u64,
+    ) -> rusqlite::Result<Self> {
+        let stored: i64 =
+            tx.query_row("SELECT coalesce(max(rowid), 0) FROM connections", [], |r| {
+                r.get(0)
+            })?;
         if incoming_rows < 50_000 || (incoming_rows as i64) < stored / 2 {
-            return Ok(Self { definitions: Vec::new() });
+            return Ok(Self {
+                definitions: Vec::new(),
+            });
         }
         let mut stmt = tx.prepare(
             "SELECT name, sql FROM sqlite_master
@@ -193,7 +216,9 @@ impl BulkIndexes {
         for (name, _) in &indexes {
             tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
         }
-        Ok(Self { definitions: indexes.into_iter().map(|(_, sql)| sql).collect() })
+        Ok(Self {
+            definitions: indexes.into_iter().map(|(_, sql)| sql).collect(),
+        })
     }
 
     /// Rebuilds what was dropped.

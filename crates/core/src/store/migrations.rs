@@ -35,13 +35,24 @@ pub fn latest_schema_version() -> i64 {
 
 /// Brings the schema to the latest version atomically.
 pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let failed = |reason: String| StoreError::Migration { path: path.to_owned(), reason };
+    let failed = |reason: String| StoreError::Migration {
+        path: path.to_owned(),
+        reason,
+    };
     for (i, (number, name, _)) in SCHEMA_MIGRATIONS.iter().enumerate() {
         if *number != i as i64 + 1 {
-            return Err(failed(format!("migration file {name} is out of sequence (expected number {})", i + 1)));
+            return Err(failed(format!(
+                "migration file {name} is out of sequence (expected number {})",
+                i + 1
+            )));
         }
     }
-    let steps: Vec<M<'static>> = SCHEMA_MIGRATIONS.iter().map(|(_, _, sql)| M::up(sql)).collect();
-    Migrations::new(steps).to_latest(conn).map_err(|e| failed(e.to_string()))?;
+    let steps: Vec<M<'static>> = SCHEMA_MIGRATIONS
+        .iter()
+        .map(|(_, _, sql)| M::up(sql))
+        .collect();
+    Migrations::new(steps)
+        .to_latest(conn)
+        .map_err(|e| failed(e.to_string()))?;
     Ok(())
 }

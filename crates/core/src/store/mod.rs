@@ -91,7 +91,8 @@ pub enum StoreError {
 /// The default database location: `<platform data dir>/ueba-workbench/workbench.db`
 /// (on Linux `~/.local/share/ueba-workbench/workbench.db`, or under `$XDG_DATA_HOME`).
 pub fn default_db_path() -> Result<PathBuf, StoreError> {
-    let dirs = directories::ProjectDirs::from("", "", "ueba-workbench").ok_or(StoreError::NoDataDir)?;
+    let dirs =
+        directories::ProjectDirs::from("", "", "ueba-workbench").ok_or(StoreError::NoDataDir)?;
     Ok(dirs.data_dir().join(DEFAULT_DB_FILE))
 }
 
@@ -110,7 +111,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,7 +130,10 @@ impl Store {
                 source,
             })?;
         }
-        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         check_identity(&conn, path)?;
@@ -180,7 +186,10 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let open_err = |source| StoreError::Open { path: self.path.clone(), source };
+        let open_err = |source| StoreError::Open {
+            path: self.path.clone(),
+            source,
+        };
         let conn = Connection::open_with_flags(&self.path, flags).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         Ok(conn)
@@ -201,8 +210,10 @@ impl Store {
         }
         let target = dest.to_string_lossy().into_owned();
         // A separate connection, so a backup does not wait for a running import.
-        let conn = Connection::open(&self.path)
-            .map_err(|source| StoreError::Open { path: self.path.clone(), source })?;
+        let conn = Connection::open(&self.path).map_err(|source| StoreError::Open {
+            path: self.path.clone(),
+            source,
+        })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.execute("VACUUM INTO ?1", [target])?;
         Ok(())
@@ -211,9 +222,11 @@ impl Store {
     /// Reads a value of the `settings` table.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.read(|c| {
-            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
-                .optional()
-                .map_err(StoreError::from)
+            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(StoreError::from)
         })
     }
 
@@ -235,12 +248,22 @@ impl Store {
 fn check_identity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let not_db = |source: rusqlite::Error| match &source {
         rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase => {
-            StoreError::NotWorkbench { path: path.to_owned(), reason: "not an SQLite file".into() }
+            StoreError::NotWorkbench {
+                path: path.to_owned(),
+                reason: "not an SQLite file".into(),
+            }
         }
-        _ => StoreError::Open { path: path.to_owned(), source },
+        _ => StoreError::Open {
+            path: path.to_owned(),
+            source,
+        },
     };
-    let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(not_db)?;
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(not_db)?;
+    let app_id: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(not_db)?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(not_db)?;
     if app_id != 0 && app_id != APPLICATION_ID {
         return Err(StoreError::NotWorkbench {
             path: path.to_owned(),
@@ -248,8 +271,9 @@ fn check_identity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         });
     }
     if app_id == 0 {
-        let tables: i64 =
-            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(not_db)?;
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(not_db)?;
         if tables > 0 {
             return Err(StoreError::NotWorkbench {
                 path: path.to_owned(),
@@ -259,7 +283,11 @@ fn check_identity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     }
     let supported = latest_schema_version();
     if version > supported {
-        return Err(StoreError::TooNew { path: path.to_owned(), found: version, supported });
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: version,
+            supported,
+        });
     }
     Ok(())
 }
