@@ -330,8 +330,14 @@ fn print_connections(page: &connections::Page) {
             c.label.as_deref().unwrap_or("")
         );
     }
-    if let Some(next) = &page.next_cursor {
-        println!("more: --cursor {next}");
+    match (&page.next_cursor, page.complete) {
+        (Some(next), true) => println!("more: --cursor {next}"),
+        (Some(next), false) => println!(
+            "the search stopped after {} ms with {} match(es) so far; search further back with --cursor {next}",
+            connections::SCAN_BUDGET.as_millis(),
+            page.rows.len()
+        ),
+        (None, _) => {}
     }
 }
 

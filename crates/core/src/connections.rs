@@ -1,6 +1,8 @@
 //! Querying stored connections: filtered counts and keyset-paginated lists that stay fast on
 //! tens of millions of rows (no OFFSET: a page is found through the time index from a cursor).
 
+use std::time::{Duration, Instant};
+
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
@@ -75,6 +77,9 @@ pub struct Page {
     pub next_cursor: Option<String>,
     /// Cursor for the previous (newer) page, if there is one.
     pub prev_cursor: Option<String>,
+    /// `false` when a scanning search ran out of time before filling the page: more matches may
+    /// lie beyond `next_cursor` (for a previous page: `prev_cursor`).
+    pub complete: bool,
 }
 
 /// Largest page served.
@@ -144,6 +149,41 @@ pub fn count(store: &Store, filter: &ConnectionFilter) -> Result<u64, StoreError
     })
 }
 
+/// Counts like [`count`], but gives up after `budget` and returns `None` ("many; narrow the
+/// filter"), so a door can show a count without ever waiting long for it.
+pub fn count_within(
+    store: &Store,
+    filter: &ConnectionFilter,
+    budget: Duration,
+) -> Result<Option<u64>, StoreError> {
+    let (clause, args) = where_clause(filter);
+    store.read(|c| {
+        let interrupt = c.get_interrupt_handle();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if finished.recv_timeout(budget).is_err() {
+                interrupt.interrupt();
+            }
+        });
+        let result = c.query_row(
+            &format!("SELECT count(*) FROM connections {clause}"),
+            rusqlite::params_from_iter(args),
+            |r| r.get::<_, i64>(0),
+        );
+        let _ = done.send(());
+        let _ = watchdog.join();
+        match result {
+            Ok(n) => Ok(Some(n as u64)),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
 fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
     let (t, r) = cursor.split_once(':')?;
     Some((t.parse().ok()?, r.parse().ok()?))
@@ -154,45 +194,77 @@ fn make_cursor(connected: i64, rowid: i64) -> String {
 }
 
 /// Fetches one page of connections matching `filter`, newest first.
+///
+/// Filters an index can answer (time, user, host) are one query. A filter only a scan can answer
+/// (free-text search or protocol alone) walks back through time in growing windows until the page
+/// is full or [`SCAN_BUDGET`] is spent; the page then says `complete: false` and its
+/// `next_cursor` continues from where the scan stopped, so the table stays responsive on tens of
+/// millions of rows.
 pub fn list(
     store: &Store,
     filter: &ConnectionFilter,
     page: &PageRequest,
 ) -> Result<Page, StoreError> {
     let limit = page.limit.clamp(1, MAX_PAGE_ROWS) as usize;
-    let (mut clause, mut args) = where_clause(filter);
     let cursor = page.cursor.as_deref().and_then(parse_cursor);
     let backwards = cursor.is_some() && page.direction == Direction::Prev;
-    if let Some((t, r)) = cursor {
-        args.push(t.into());
-        args.push(r.into());
-        let op = if backwards { ">" } else { "<" };
-        let term = format!(
-            "(connected, rowid) {op} (?{}, ?{})",
-            args.len() - 1,
-            args.len()
-        );
-        clause = if clause.is_empty() {
-            format!("WHERE {term}")
-        } else {
-            format!("{clause} AND {term}")
+    let started = Instant::now();
+    let mut rows: Vec<(i64, Connection)> = Vec::new();
+    let mut complete = true;
+    let mut scan_stop: Option<(i64, i64)> = None;
+    store.read(|c| {
+        if !needs_scan(filter) {
+            rows = query_page(c, filter, cursor, None, backwards, limit + 1)?;
+            return Ok::<_, StoreError>(());
+        }
+        let (first, last): (Option<i64>, Option<i64>) = c.query_row(
+            "SELECT min(connected), max(connected) FROM connections",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(());
         };
-    }
-    let order = if backwards { "ASC" } else { "DESC" };
-    // One row more than asked tells whether another page follows.
-    let sql = format!(
-        "SELECT {SELECT_COLUMNS} FROM connections {clause} \
-         ORDER BY connected {order}, rowid {order} LIMIT {}",
-        limit + 1
-    );
-    let mut rows: Vec<(i64, Connection)> = store.read(|c| {
-        let mut stmt = c.prepare(&sql)?;
-        let found = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| {
-                Ok((r.get::<_, i64>(0)?, row_to_connection(r)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, StoreError>(found)
+        let mut position = cursor.unwrap_or(if backwards {
+            (i64::MIN, i64::MIN)
+        } else {
+            (i64::MAX, i64::MAX)
+        });
+        let mut window = FIRST_WINDOW_MS;
+        loop {
+            // The window's far edge, as an exclusive/inclusive time bound.
+            let edge = if backwards {
+                position.0.max(first).saturating_add(window)
+            } else {
+                position
+                    .0
+                    .min(last.saturating_add(1))
+                    .saturating_sub(window)
+            };
+            let want = limit + 1 - rows.len();
+            let t0 = Instant::now();
+            let found = query_page(c, filter, Some(position), Some(edge), backwards, want)?;
+            rows.extend(found);
+            // Continue from the window's far edge (every row before it has been searched).
+            position = (edge, i64::MIN);
+            let exhausted = if backwards {
+                edge > last
+            } else {
+                edge <= first
+            };
+            if rows.len() > limit || exhausted {
+                break;
+            }
+            if started.elapsed() >= SCAN_BUDGET {
+                complete = false;
+                scan_stop = Some(position);
+                break;
+            }
+            if t0.elapsed() < SCAN_BUDGET / 8 {
+                window = window.saturating_mul(2);
+            }
+        }
+        Ok(())
     })?;
     let more = rows.len() > limit;
     rows.truncate(limit);
@@ -203,22 +275,82 @@ pub fn list(
         rows.get(i)
             .map(|(rowid, c)| make_cursor(c.connected, *rowid))
     };
-    let (has_older, has_newer) = if backwards {
-        (true, more)
+    let stop_cursor = scan_stop.map(|(t, r)| make_cursor(t, r));
+    let (next_cursor, prev_cursor) = if backwards {
+        let prev = if more { edge(0) } else { stop_cursor };
+        (rows.len().checked_sub(1).and_then(edge), prev)
     } else {
-        (more, cursor.is_some())
+        let next = if more {
+            rows.len().checked_sub(1).and_then(edge)
+        } else {
+            stop_cursor
+        };
+        (next, if cursor.is_some() { edge(0) } else { None })
     };
-    let next_cursor = if has_older {
-        rows.len().checked_sub(1).and_then(edge)
-    } else {
-        None
-    };
-    let prev_cursor = if has_newer { edge(0) } else { None };
     Ok(Page {
         rows: rows.into_iter().map(|(_, c)| c).collect(),
         next_cursor,
         prev_cursor,
+        complete,
     })
+}
+
+/// Time a scanning query may take before it returns what it found so far.
+pub const SCAN_BUDGET: Duration = Duration::from_millis(1500);
+/// First window of a scan (then doubled while windows are quick).
+const FIRST_WINDOW_MS: i64 = 3_600_000;
+
+/// Whether only a scan can answer the filter (no user or host index narrows it).
+fn needs_scan(filter: &ConnectionFilter) -> bool {
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    (set(&filter.search) || set(&filter.conn_type)) && !set(&filter.user) && !set(&filter.host)
+}
+
+/// One query: rows after `cursor` (in the page's direction), optionally not beyond the time
+/// `edge`, at most `limit`.
+fn query_page(
+    c: &rusqlite::Connection,
+    filter: &ConnectionFilter,
+    cursor: Option<(i64, i64)>,
+    edge: Option<i64>,
+    backwards: bool,
+    limit: usize,
+) -> Result<Vec<(i64, Connection)>, StoreError> {
+    let (mut clause, mut args) = where_clause(filter);
+    let mut terms = Vec::new();
+    if let Some((t, r)) = cursor {
+        let op = if backwards { ">" } else { "<" };
+        terms.push(format!(
+            "(connected, rowid) {op} (?{}, ?{})",
+            args.len() + 1,
+            args.len() + 2
+        ));
+        args.extend([t.into(), r.into()]);
+    }
+    if let Some(edge) = edge {
+        let op = if backwards { "<" } else { ">=" };
+        terms.push(format!("connected {op} ?{}", args.len() + 1));
+        args.push(edge.into());
+    }
+    for term in terms {
+        clause = if clause.is_empty() {
+            format!("WHERE {term}")
+        } else {
+            format!("{clause} AND {term}")
+        };
+    }
+    let order = if backwards { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT {SELECT_COLUMNS} FROM connections {clause} \
+         ORDER BY connected {order}, rowid {order} LIMIT {limit}"
+    );
+    let mut stmt = c.prepare(&sql)?;
+    let found = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((r.get::<_, i64>(0)?, row_to_connection(r)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(found)
 }
 
 /// Reads a connection from a row selected with `SELECT_COLUMNS` (column 0 is the rowid).

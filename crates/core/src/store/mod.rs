@@ -164,6 +164,19 @@ impl Store {
         f(&mut guard)
     }
 
+    /// Runs `f` with the writer connection if no one else holds it right now; `None` otherwise.
+    pub fn try_write<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        let mut guard = match self.writer.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(f(&mut guard))
+    }
+
     /// Runs `f` with a read-only connection from the pool. Readers see the last committed state
     /// and never wait for a running import.
     pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
