@@ -295,6 +295,9 @@ pub fn list(
     })
 }
 
+/// How long a door waits for a count before showing "too many to count quickly".
+pub const COUNT_BUDGET: Duration = Duration::from_secs(3);
+
 /// Time a scanning query may take before it returns what it found so far.
 pub const SCAN_BUDGET: Duration = Duration::from_millis(1500);
 /// First window of a scan (then doubled while windows are quick).

@@ -26,7 +26,7 @@ use crate::model::Connection;
 use crate::store::{Store, StoreError};
 
 pub use record::parse_datetime;
-pub use writer::{BulkIndexes, ConnectionWriter};
+pub use writer::{BulkIndexes, BulkJournal, ConnectionWriter};
 
 /// Rows handed from the parser to the writer at a time.
 const BATCH_ROWS: usize = 4096;
@@ -307,6 +307,23 @@ pub fn import_files(
         total_bytes += meta.len();
     }
     store.write(|conn| {
+        let journal = BulkJournal::enter(conn, total_bytes / ESTIMATED_BYTES_PER_ROW);
+        let result = import_in_transaction(conn, paths, total_bytes, opts, progress, cancel);
+        journal.leave(conn)?;
+        result
+    })
+}
+
+fn import_in_transaction(
+    conn: &mut rusqlite::Connection,
+    paths: &[PathBuf],
+    total_bytes: u64,
+    opts: &ImportOptions,
+    progress: &(dyn Fn(&ImportProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<Vec<ImportReport>, IngestError> {
+    {
+        let started = std::time::Instant::now();
         let tx = conn.transaction()?;
         let mut reports = Vec::with_capacity(paths.len());
         let indexes =
@@ -333,10 +350,18 @@ pub fn import_files(
         if cancel.is_cancelled() {
             return Err(IngestError::Cancelled);
         }
+        let loaded = started.elapsed();
         indexes.restore(&tx)?;
+        let indexed = started.elapsed();
         tx.commit()?;
+        tracing::debug!(
+            load_s = loaded.as_secs_f64(),
+            index_rebuild_s = (indexed - loaded).as_secs_f64(),
+            commit_s = (started.elapsed() - indexed).as_secs_f64(),
+            "import phases"
+        );
         Ok(reports)
-    })
+    }
 }
 
 struct FileJob<'a> {
@@ -546,6 +571,21 @@ pub fn store_connections(
     cancel: &CancelToken,
 ) -> Result<u64, IngestError> {
     store.write(|conn| {
+        let journal = BulkJournal::enter(conn, expected);
+        let result = store_in_transaction(conn, connections, expected, progress, cancel);
+        journal.leave(conn)?;
+        result
+    })
+}
+
+fn store_in_transaction(
+    conn: &mut rusqlite::Connection,
+    connections: impl Iterator<Item = Connection>,
+    expected: u64,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    cancel: &CancelToken,
+) -> Result<u64, IngestError> {
+    {
         let tx = conn.transaction()?;
         let indexes = BulkIndexes::suspend_if_worthwhile(&tx, expected)?;
         let inserted;
@@ -570,5 +610,5 @@ pub fn store_connections(
         tx.commit()?;
         progress(expected, expected);
         Ok(inserted)
-    })
+    }
 }

@@ -229,3 +229,42 @@ impl BulkIndexes {
         Ok(())
     }
 }
+
+/// A rollback journal instead of the write-ahead log for a large load, when no other connection
+/// has the database open (typically the command line importing into a closed database).
+///
+/// In WAL mode every page of a load is written twice: into the log, then into the database at
+/// the checkpoint. With a rollback journal, pages appended to the file are written once and
+/// only the few pages that existed before are journaled, which still makes the load atomic
+/// (a hot journal is rolled back at the next open, even after `kill -9`). While another
+/// connection is open the switch is refused at once and the load stays in WAL mode.
+pub struct BulkJournal {
+    switched: bool,
+}
+
+impl BulkJournal {
+    /// Switches to a rollback journal if the database is not in use elsewhere and the load is
+    /// large.
+    pub fn enter(conn: &rusqlite::Connection, incoming_rows: u64) -> Self {
+        if incoming_rows < 50_000 {
+            return Self { switched: false };
+        }
+        // Never wait for other connections: if there are any, keep WAL.
+        let _ = conn.busy_timeout(std::time::Duration::ZERO);
+        let mode = conn
+            .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0))
+            .unwrap_or_default();
+        let _ = conn.busy_timeout(crate::store::BUSY_TIMEOUT);
+        Self {
+            switched: mode.eq_ignore_ascii_case("delete"),
+        }
+    }
+
+    /// Returns to WAL mode.
+    pub fn leave(self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        if self.switched {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        Ok(())
+    }
+}

@@ -19,7 +19,7 @@ pub const APPLICATION_ID: i32 = 0x5545_4241;
 pub const DEFAULT_DB_FILE: &str = "workbench.db";
 
 /// How long a statement waits for another connection's lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Page cache of the writer connection, in KiB (negative for SQLite's `cache_size`).
 const WRITER_CACHE_KIB: i64 = -16_384;

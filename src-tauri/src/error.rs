@@ -1,0 +1,51 @@
+//! The error every command returns to the front end.
+
+use serde::Serialize;
+use ts_rs::TS;
+use ueba_core::ingest::{ImportReport, IngestError};
+use ueba_core::StoreError;
+
+/// Why a command failed, as the front end receives it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CommandError {
+    /// A message for people.
+    pub message: String,
+    /// The user cancelled the work.
+    pub cancelled: bool,
+    /// The failing file's report when an import was refused on invalid rows (nothing was stored).
+    pub report: Option<Box<ImportReport>>,
+}
+
+impl CommandError {
+    /// An error with just a message.
+    pub fn message(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            cancelled: false,
+            report: None,
+        }
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        Self::message(e.to_string())
+    }
+}
+
+impl From<IngestError> for CommandError {
+    fn from(e: IngestError) -> Self {
+        Self {
+            message: e.to_string(),
+            cancelled: matches!(e, IngestError::Cancelled),
+            report: e.report().cloned().map(Box::new),
+        }
+    }
+}
+
+impl From<tauri::Error> for CommandError {
+    fn from(e: tauri::Error) -> Self {
+        Self::message(e.to_string())
+    }
+}

@@ -1,0 +1,110 @@
+//! UEBA Workbench desktop app: a Tauri 2 window over the `ueba-core` engine.
+//!
+//! This crate holds no business logic. It opens the database, seeds demo data on first run, and
+//! exposes thin commands (see [`commands`]) that each call one core service function.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod state;
+mod throttle;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::Manager;
+use tracing_subscriber::EnvFilter;
+
+use crate::state::AppState;
+
+/// Command-line options of the desktop app.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "ueba-workbench-desktop",
+    version,
+    about = "UEBA Workbench desktop app"
+)]
+struct Args {
+    /// Database file [default: the platform data directory, e.g. ~/.local/share/ueba-workbench/workbench.db].
+    #[arg(long, env = "UEBA_WORKBENCH_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+}
+
+/// Decides which database file to open: `--db`, then `UEBA_WORKBENCH_DB`, then the platform
+/// default.
+fn resolve_db_path(args: &Args) -> Result<PathBuf, String> {
+    match &args.db {
+        Some(path) => Ok(path.clone()),
+        None => ueba_core::store::default_db_path().map_err(|e| e.to_string()),
+    }
+}
+
+// Import moves millions of small strings between threads; mimalloc frees across threads far
+// faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let args = <Args as clap::Parser>::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let db_path = resolve_db_path(&args);
+    let store = db_path
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|path| ueba_core::store::Store::open(path).map_err(|e| e.to_string()))
+        .map(Arc::new);
+    match (&db_path, &store) {
+        (Ok(path), Ok(_)) => tracing::info!(path = %path.display(), "database opened"),
+        (_, Err(error)) => tracing::error!(%error, "database not available"),
+        _ => {}
+    }
+    let state = AppState::new(db_path.ok(), store);
+
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let store = app.state::<AppState>().store.clone();
+            if let Ok(store) = store {
+                tauri::async_runtime::spawn_blocking(move || commands::seed_demo(&handle, &store));
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::overview,
+            commands::list_connections,
+            commands::count_connections,
+            commands::import_files,
+            commands::cancel_import,
+            commands::backup,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        tracing::error!(%error, "the desktop app stopped with an error");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use clap::Parser;
+    use std::path::PathBuf;
+
+    #[test]
+    fn db_argument_forms() {
+        let a = Args::try_parse_from(["app", "--db", "/tmp/a.db"]).unwrap();
+        assert_eq!(a.db, Some(PathBuf::from("/tmp/a.db")));
+        let b = Args::try_parse_from(["app", "--db=/tmp/b.db"]).unwrap();
+        assert_eq!(b.db, Some(PathBuf::from("/tmp/b.db")));
+        assert!(Args::try_parse_from(["app", "--db"]).is_err());
+    }
+}

@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""End-to-end test of the UEBA Workbench desktop window through tauri-driver (W3C WebDriver).
+
+Python standard library only. Run it through tests/e2e/run.sh, which provides Xvfb, tauri-driver
+and a fresh data directory. The test:
+
+1. starts the app on a new database and waits for the first-run demo notice and the overview count;
+2. opens Connections, clicks Import…, picks the CSV fixture in the native GTK file dialog with
+   xdotool (falling back to invoking the same `import_files` command if the dialog cannot be driven);
+3. checks that the total grew by exactly the fixture's row count and that filtering by the fixture's
+   user shows exactly its rows.
+
+Prints `N passed, M failed` last and exits non-zero on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"
+
+
+class WebDriverError(Exception):
+    """A WebDriver command failed."""
+
+
+class Session:
+    """A minimal W3C WebDriver client (just what this test needs)."""
+
+    def __init__(self, base: str, capabilities: dict[str, Any], timeout: float = 60.0) -> None:
+        self.base = base.rstrip("/")
+        value = self._request("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}}, timeout)
+        self.id = value["sessionId"]
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Optional[dict[str, Any]] = None,
+        timeout: float = 30.0,
+        retries: int = 0,
+    ) -> Any:
+        data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+        for attempt in range(retries + 1):
+            req = urllib.request.Request(self.base + path, data=data, method=method)
+            req.add_header("Content-Type", "application/json; charset=utf-8")
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    payload = json.loads(resp.read().decode() or "{}")
+                return payload.get("value")
+            except urllib.error.HTTPError as e:
+                detail = e.read().decode(errors="replace")
+                raise WebDriverError(f"{method} {path}: HTTP {e.code}: {detail[:500]}") from None
+            except (http.client.RemoteDisconnected, ConnectionError, urllib.error.URLError) as e:
+                # The driver chain (tauri-driver -> WebKitWebDriver) now and then drops a
+                # connection without answering; commands that are safe to repeat are retried.
+                if attempt >= retries:
+                    raise WebDriverError(f"{method} {path}: {e}") from None
+                print(f"     (retrying {method} {path.split('/')[-1] or path} after: {e})", flush=True)
+                time.sleep(0.5)
+        return None
+
+    def cmd(
+        self, method: str, path: str, body: Optional[dict[str, Any]] = None, timeout: float = 30.0, retries: int = 3
+    ) -> Any:
+        """A session command; repeated on dropped connections unless `retries` is 0."""
+        return self._request(method, f"/session/{self.id}{path}", body, timeout, retries)
+
+    def find_all(self, css: str) -> list[str]:
+        found = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
+        return [e[ELEMENT_KEY] for e in found or []]
+
+    def find(self, css: str) -> Optional[str]:
+        found = self.find_all(css)
+        return found[0] if found else None
+
+    def click(self, element: str, retry: bool = True) -> None:
+        self.cmd("POST", f"/element/{element}/click", retries=3 if retry else 0)
+
+    def text(self, element: str) -> str:
+        return str(self.cmd("GET", f"/element/{element}/text") or "")
+
+    def attribute(self, element: str, name: str) -> Optional[str]:
+        value = self.cmd("GET", f"/element/{element}/attribute/{name}")
+        return None if value is None else str(value)
+
+    def clear(self, element: str) -> None:
+        self.cmd("POST", f"/element/{element}/clear")
+
+    def send_keys(self, element: str, text: str) -> None:
+        self.cmd("POST", f"/element/{element}/value", {"text": text}, retries=0)
+
+    def execute(self, script: str, args: Optional[list[Any]] = None, timeout: float = 60.0) -> Any:
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": args or []}, timeout, retries=0)
+
+    def quit(self) -> None:
+        try:
+            self.cmd("DELETE", "", timeout=10, retries=0)
+        except Exception:  # noqa: BLE001 - best effort at shutdown
+            pass
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Polls `probe` until it returns a truthy value; raises with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    last_error: Optional[Exception] = None
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+            if value:
+                return value
+        except WebDriverError as e:  # the element may be re-rendering
+            last_error = e
+        time.sleep(interval)
+    suffix = f" (last error: {last_error})" if last_error else ""
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{suffix}")
+
+
+class Runner:
+    """Runs named steps, records pass/fail, and stops at the first failure (later steps depend on it)."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+
+    def step(self, name: str, fn: Callable[[], Any]) -> Any:
+        started = time.monotonic()
+        try:
+            result = fn()
+        except Exception as e:  # noqa: BLE001 - report every kind of failure
+            self.failed += 1
+            print(f"FAIL {name}: {e}", flush=True)
+            raise StepFailed(name) from e
+        self.passed += 1
+        print(f"ok   {name} ({time.monotonic() - started:.1f}s)", flush=True)
+        return result
+
+
+class StepFailed(Exception):
+    """A step failed; the remaining steps are skipped."""
+
+
+def screenshot(artifacts: Path, name: str) -> None:
+    """Captures the whole virtual screen (the WebDriver screenshot can lag the DOM)."""
+    target = artifacts / f"{name}.png"
+    result = subprocess.run(["import", "-window", "root", str(target)], capture_output=True, timeout=30)
+    if result.returncode == 0:
+        print(f"     screenshot {target}", flush=True)
+    else:
+        print(f"     screenshot failed: {result.stderr.decode(errors='replace').strip()}", flush=True)
+
+
+def int_attr(s: Session, css: str, name: str = "data-value") -> Optional[int]:
+    element = s.find(css)
+    if element is None:
+        return None
+    value = s.attribute(element, name)
+    return int(value) if value not in (None, "") else None
+
+
+def settled_total(s: Session) -> Optional[int]:
+    """The Connections total once no count is in flight."""
+    element = s.find('[data-testid="conn-total"]')
+    if element is None or s.attribute(element, "data-counting") != "false":
+        return None
+    value = s.attribute(element, "data-value")
+    return int(value) if value else None
+
+
+def xdotool(*args: str, timeout: float = 15.0) -> str:
+    result = subprocess.run(["xdotool", *args], capture_output=True, timeout=timeout, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"xdotool {' '.join(args)} failed: {result.stderr.strip() or result.returncode}")
+    return result.stdout.strip()
+
+
+def pick_file_in_native_dialog(path: Path, title: str) -> None:
+    """Types `path` into the open GTK file chooser and confirms it."""
+    window = wait_for(
+        f"the native file dialog '{title}'",
+        lambda: _search_window(title),
+        timeout=20,
+        interval=0.3,
+    )
+    time.sleep(0.5)  # let GTK finish mapping the dialog
+    xdotool("windowfocus", "--sync", window)
+    for attempt in range(3):
+        # Ctrl+L opens GTK's location entry; wait until it is there (keys typed while it appears
+        # get lost), select whatever it holds and type the absolute path over it.
+        xdotool("key", "--window", window, "ctrl+l")
+        time.sleep(0.7)
+        xdotool("key", "--window", window, "ctrl+a")
+        xdotool("type", "--window", window, "--delay", "25", str(path))
+        time.sleep(0.6)
+        xdotool("key", "--window", window, "Return")
+        try:
+            # The dialog must go away, otherwise the path was not taken.
+            wait_for("the file dialog to close", lambda: not _search_window(title), timeout=5, interval=0.3)
+            return
+        except AssertionError:
+            print(f"     file dialog still open after attempt {attempt + 1}; retrying", flush=True)
+            # Dismiss a possible "could not be displayed" message box and refocus the chooser.
+            xdotool("key", "Escape")
+            time.sleep(0.3)
+            if not _search_window(title):
+                raise RuntimeError("the file dialog closed without taking the path") from None
+            xdotool("windowfocus", "--sync", window)
+    raise RuntimeError("the file dialog did not take the path")
+
+
+def _search_window(title: str) -> Optional[str]:
+    result = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True, text=True)
+    ids = result.stdout.split()
+    return ids[-1] if ids else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--app", required=True, help="absolute path of the ueba-workbench-desktop binary")
+    parser.add_argument("--driver", default="http://127.0.0.1:4444", help="tauri-driver URL")
+    parser.add_argument("--work", required=True, help="fresh temporary directory for this run")
+    parser.add_argument("--fixture", required=True, help="CSV file to import")
+    parser.add_argument("--artifacts", required=True, help="where screenshots go")
+    parser.add_argument("--no-dialog", action="store_true", help="skip the native dialog; invoke the command")
+    args = parser.parse_args()
+
+    artifacts = Path(args.artifacts)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    work = Path(args.work)
+    # Import a copy with a distinctive name, from a path without surprises for the dialog.
+    fixture = work / "fixture" / Path(args.fixture).name
+    fixture.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.fixture, fixture)
+    with fixture.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    fixture_rows = len(rows)
+    fixture_user, user_rows = Counter(r["user"] for r in rows).most_common(1)[0]
+    db_path = work / "workbench.db"
+
+    runner = Runner()
+    session: Optional[Session] = None
+    state: dict[str, Any] = {}
+    try:
+        def start() -> None:
+            nonlocal session
+            session = Session(
+                args.driver,
+                {
+                    "browserName": "wry",
+                    "tauri:options": {"application": args.app, "args": ["--db", str(db_path)]},
+                },
+            )
+
+        runner.step("start the app on a fresh database", start)
+        assert session is not None
+        s = session
+
+        def demo_notice() -> None:
+            notice = wait_for(
+                "the demo-data notice",
+                lambda: s.find('[data-testid="demo-notice"]'),
+                timeout=180,
+                interval=0.5,
+            )
+            text = s.text(notice)
+            assert "demo connections were generated" in text, f"unexpected notice: {text!r}"
+
+        runner.step("first run generates demo data and says so", demo_notice)
+
+        def overview_count() -> None:
+            n = wait_for(
+                "a non-zero connection count on the overview",
+                lambda: int_attr(s, '[data-testid="ov-connections"]'),
+                timeout=30,
+            )
+            state["initial"] = n
+            print(f"     overview shows {n} connections", flush=True)
+            # Let the chart draw before the screenshot.
+            wait_for("the per-day chart", lambda: s.find(".uplot canvas"), timeout=10)
+            time.sleep(0.8)
+            screenshot(artifacts, "01-overview")
+
+        runner.step("overview shows the connection count", overview_count)
+
+        def open_connections() -> None:
+            nav = wait_for("the Connections nav button", lambda: s.find('[data-testid="nav-connections"]'))
+            s.click(nav)
+            total = wait_for("the Connections total", lambda: settled_total(s), timeout=60)
+            assert total == state["initial"], f"Connections total {total} != overview count {state['initial']}"
+            wait_for("table rows", lambda: s.find_all('[data-testid="conn-row"]'), timeout=30)
+
+        runner.step("Connections page shows the same total and a page of rows", open_connections)
+
+        def import_fixture() -> None:
+            used = "command"
+            if not args.no_dialog and shutil.which("xdotool"):
+                button = wait_for("the Import button", lambda: s.find('[data-testid="import-button"]'))
+                s.click(button, retry=False)  # a repeated click would open a second dialog
+                try:
+                    pick_file_in_native_dialog(fixture, "Import connection logs")
+                    used = "native dialog"
+                except Exception as e:  # noqa: BLE001 - fall back below
+                    screenshot(artifacts, "native-dialog-failure")
+                    print(f"     native dialog could not be driven ({e}); invoking import_files instead", flush=True)
+                    subprocess.run(["xdotool", "key", "Escape"], capture_output=True, timeout=10)
+            if used == "command":
+                reports = s.execute(
+                    "return window.__TAURI_INTERNALS__.invoke('import_files',"
+                    " {paths: [arguments[0]], options: {format: null, skip_invalid: false}});",
+                    [str(fixture)],
+                )
+                inserted = sum(r["inserted"] for r in reports)
+                assert inserted == fixture_rows, f"inserted {inserted}, expected {fixture_rows}"
+                # The page did not start this import: re-open it so it reloads.
+                s.click(wait_for("Overview nav", lambda: s.find('[data-testid="nav-overview"]')))
+                s.click(wait_for("Connections nav", lambda: s.find('[data-testid="nav-connections"]')))
+            else:
+                inserted = wait_for(
+                    "the import result",
+                    lambda: int_attr(s, '[data-testid="import-inserted"]'),
+                    timeout=60,
+                )
+                assert inserted == fixture_rows, f"import says {inserted} inserted, expected {fixture_rows}"
+            print(f"     imported through the {used}", flush=True)
+
+        runner.step(f"import the {fixture_rows}-row CSV fixture", import_fixture)
+
+        def total_grew() -> None:
+            expected = state["initial"] + fixture_rows
+            wait_for(
+                f"the total to become {expected}",
+                lambda: settled_total(s) == expected,
+                timeout=30,
+            )
+
+        runner.step(f"total grew by exactly {fixture_rows}", total_grew)
+
+        def filter_by_user() -> None:
+            field = wait_for("the user filter", lambda: s.find('[data-testid="filter-user"]'))
+            s.clear(field)
+            s.send_keys(field, fixture_user)
+            wait_for(
+                f"the total to become {user_rows} for {fixture_user}",
+                lambda: settled_total(s) == user_rows,
+                timeout=30,
+            )
+
+            def rows_shown() -> Optional[list[str]]:
+                cells = [s.text(c) for c in s.find_all('[data-testid="cell-user"]')]
+                return cells if len(cells) == user_rows and all(c == fixture_user for c in cells) else None
+
+            wait_for(f"exactly {user_rows} rows of {fixture_user} in the table", rows_shown, timeout=15)
+            time.sleep(0.5)
+            screenshot(artifacts, "02-connections-filtered")
+
+        runner.step(f"filtering by user {fixture_user} shows its {user_rows} rows", filter_by_user)
+    except StepFailed:
+        if session is not None:
+            screenshot(artifacts, "failure")
+    finally:
+        if session is not None:
+            session.quit()
+
+    print(f"{runner.passed} passed, {runner.failed} failed", flush=True)
+    return 0 if runner.failed == 0 and runner.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
