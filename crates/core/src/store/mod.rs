@@ -21,9 +21,6 @@ pub const DEFAULT_DB_FILE: &str = "workbench.db";
 /// How long a statement waits for another connection's lock before giving up.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Page cache of the writer connection, in KiB (negative for SQLite's `cache_size`).
-const WRITER_CACHE_KIB: i64 = -16_384;
-
 /// Readers kept open for reuse; more may be opened under load and are closed when returned.
 const MAX_IDLE_READERS: usize = 4;
 
@@ -140,9 +137,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // The writer does the bulk work (imports): a larger page cache keeps index pages hot, and
-        // a helper thread sorts while indexes are (re)built.
-        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+        // A helper thread sorts while the writer (re)builds indexes after a bulk load. (The
+        // default 2 MiB page cache measured faster than larger ones: the sorter's runs stay in
+        // the CPU caches.)
         conn.pragma_update(None, "threads", 2)?;
         migrations::apply(&mut conn, path)?;
         Ok(Store {
