@@ -172,10 +172,20 @@ fn main() -> Result<(), String> {
         let reference = reference(&sqlite3, &ref_db, &csv)?;
         let ratio = ours.seconds / reference.seconds;
         let rate = rows as f64 / ours.seconds;
-        let verdict = if rate >= 500_000.0 && ratio <= 1.0 && ours.peak_rss_kib < 200 * 1024 {
-            "ok"
+        let mut missed = Vec::new();
+        if rate < 500_000.0 {
+            missed.push("rows/s");
+        }
+        if ratio > 1.0 {
+            missed.push("ratio");
+        }
+        if ours.peak_rss_kib >= 200 * 1024 {
+            missed.push("RSS");
+        }
+        let verdict = if missed.is_empty() {
+            "ok".to_owned()
         } else {
-            "MISSED"
+            format!("missed: {}", missed.join(","))
         };
         println!(
             "{:>10} {:>8.0} {:>10.2} {:>12.0} {:>7.0} MB {:>12.2} {:>7.0} MB {:>8.2} {:>9}",
