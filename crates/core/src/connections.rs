@@ -255,12 +255,17 @@ pub fn list(
             if rows.len() > limit || exhausted {
                 break;
             }
-            if started.elapsed() >= SCAN_BUDGET {
+            // Grow the window while windows are quick, and stop before one that would likely
+            // overrun the budget (a window costs about what the last one did, times its growth).
+            let last = t0.elapsed();
+            let grow = last < SCAN_BUDGET / 8;
+            let next_cost = if grow { last * 2 } else { last };
+            if started.elapsed() + next_cost >= SCAN_BUDGET {
                 complete = false;
                 scan_stop = Some(position);
                 break;
             }
-            if t0.elapsed() < SCAN_BUDGET / 8 {
+            if grow {
                 window = window.saturating_mul(2);
             }
         }
