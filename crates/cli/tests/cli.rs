@@ -204,29 +204,27 @@ fn list_count_filters_and_backup() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
 }
 
+/// A small, fixed demo run; the output file follows.
+const DEMO_ARGS: [&str; 10] = [
+    "demo",
+    "--connections",
+    "3000",
+    "--days",
+    "7",
+    "--seed",
+    "5",
+    "--end",
+    "2026-03-01",
+    "--out",
+];
+
 #[test]
 fn demo_files_are_deterministic_and_importable() {
     let e = env();
     let a = e.dir.path().join("a.csv");
     let b = e.dir.path().join("b.csv");
     for p in [&a, &b] {
-        let out = e
-            .cmd()
-            .args([
-                "demo",
-                "--connections",
-                "3000",
-                "--days",
-                "7",
-                "--seed",
-                "5",
-                "--end",
-                "2026-03-01",
-                "--out",
-            ])
-            .arg(p)
-            .output()
-            .expect("demo");
+        let out = e.cmd().args(DEMO_ARGS).arg(p).output().expect("demo");
         assert!(
             out.status.success(),
             "{}",
@@ -235,22 +233,7 @@ fn demo_files_are_deterministic_and_importable() {
     }
     assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
     let jsonl = e.dir.path().join("c.jsonl");
-    e.cmd()
-        .args([
-            "demo",
-            "--connections",
-            "3000",
-            "--days",
-            "7",
-            "--seed",
-            "5",
-            "--end",
-            "2026-03-01",
-            "--out",
-        ])
-        .arg(&jsonl)
-        .output()
-        .expect("demo");
+    e.cmd().args(DEMO_ARGS).arg(&jsonl).output().expect("demo");
     let out = e
         .cmd()
         .arg("--json")
