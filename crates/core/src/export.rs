@@ -31,72 +31,67 @@ impl FileFormat {
 }
 
 /// Writes connections to a sink in one format.
-pub struct ConnectionSink<W: Write> {
-    format: FileFormat,
-    csv: Option<csv::Writer<W>>,
-    json: Option<W>,
+pub enum ConnectionSink<W: Write> {
+    /// CSV rows after a header.
+    Csv(csv::Writer<W>),
+    /// One JSON object per line.
+    JsonLines(W),
 }
 
 impl<W: Write> ConnectionSink<W> {
     /// Starts the output (writes the CSV header).
     pub fn new(out: W, format: FileFormat) -> csv::Result<Self> {
-        match format {
+        Ok(match format {
             FileFormat::Csv => {
                 let mut w = csv::WriterBuilder::new().from_writer(out);
                 w.write_record(CONNECTION_COLUMNS)?;
-                Ok(Self {
-                    format,
-                    csv: Some(w),
-                    json: None,
-                })
+                ConnectionSink::Csv(w)
             }
-            FileFormat::JsonLines => Ok(Self {
-                format,
-                csv: None,
-                json: Some(out),
-            }),
-        }
+            FileFormat::JsonLines => ConnectionSink::JsonLines(out),
+        })
     }
 
     /// Writes one connection.
     pub fn write(&mut self, c: &Connection) -> csv::Result<()> {
-        if let Some(w) = self.csv.as_mut() {
-            let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-            w.write_record([
-                c.id.as_str(),
-                &format_timestamp(c.connected),
-                &c.disconnected.map(format_timestamp).unwrap_or_default(),
-                &c.duration.map(|d| d.to_string()).unwrap_or_default(),
-                &c.user,
-                &join_list(&c.user_roles).unwrap_or_default(),
-                &c.conn_type,
-                &c.target_host,
-                c.target_host_address.as_deref().unwrap_or(""),
-                c.target_host_account.as_deref().unwrap_or(""),
-                &c.remote_address,
-                &num(c.bytes_in),
-                &num(c.bytes_out),
-                c.status.as_deref().unwrap_or(""),
-                c.authentication_method.as_deref().unwrap_or(""),
-                c.termination_reason.as_deref().unwrap_or(""),
-                c.mode.as_deref().unwrap_or(""),
-                c.user_agent.as_deref().unwrap_or(""),
-                &join_list(&c.tags).unwrap_or_default(),
-                c.label.as_deref().unwrap_or(""),
-            ])?;
-        } else if let Some(w) = self.json.as_mut() {
-            serde_json::to_writer(&mut *w, &to_json(c)).map_err(std::io::Error::from)?;
-            w.write_all(b"\n")?;
+        match self {
+            ConnectionSink::Csv(w) => {
+                let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+                w.write_record([
+                    c.id.as_str(),
+                    &format_timestamp(c.connected),
+                    &c.disconnected.map(format_timestamp).unwrap_or_default(),
+                    &c.duration.map(|d| d.to_string()).unwrap_or_default(),
+                    &c.user,
+                    &join_list(&c.user_roles).unwrap_or_default(),
+                    &c.conn_type,
+                    &c.target_host,
+                    c.target_host_address.as_deref().unwrap_or(""),
+                    c.target_host_account.as_deref().unwrap_or(""),
+                    &c.remote_address,
+                    &num(c.bytes_in),
+                    &num(c.bytes_out),
+                    c.status.as_deref().unwrap_or(""),
+                    c.authentication_method.as_deref().unwrap_or(""),
+                    c.termination_reason.as_deref().unwrap_or(""),
+                    c.mode.as_deref().unwrap_or(""),
+                    c.user_agent.as_deref().unwrap_or(""),
+                    &join_list(&c.tags).unwrap_or_default(),
+                    c.label.as_deref().unwrap_or(""),
+                ])
+            }
+            ConnectionSink::JsonLines(w) => {
+                serde_json::to_writer(&mut *w, &to_json(c)).map_err(std::io::Error::from)?;
+                w.write_all(b"\n")?;
+                Ok(())
+            }
         }
-        Ok(())
     }
 
-    /// Flushes and returns the sink.
+    /// Flushes the output.
     pub fn finish(self) -> std::io::Result<()> {
-        match (self.format, self.csv, self.json) {
-            (FileFormat::Csv, Some(mut w), _) => w.flush(),
-            (_, _, Some(mut w)) => w.flush(),
-            _ => Ok(()),
+        match self {
+            ConnectionSink::Csv(mut w) => w.flush(),
+            ConnectionSink::JsonLines(mut w) => w.flush(),
         }
     }
 }

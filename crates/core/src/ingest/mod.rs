@@ -322,46 +322,43 @@ fn import_in_transaction(
     progress: &(dyn Fn(&ImportProgress) + Sync),
     cancel: &CancelToken,
 ) -> Result<Vec<ImportReport>, IngestError> {
+    let started = std::time::Instant::now();
+    let tx = conn.transaction()?;
+    let mut reports = Vec::with_capacity(paths.len());
+    let indexes = BulkIndexes::suspend_if_worthwhile(&tx, total_bytes / ESTIMATED_BYTES_PER_ROW)?;
     {
-        let started = std::time::Instant::now();
-        let tx = conn.transaction()?;
-        let mut reports = Vec::with_capacity(paths.len());
-        let indexes =
-            BulkIndexes::suspend_if_worthwhile(&tx, total_bytes / ESTIMATED_BYTES_PER_ROW)?;
-        {
-            let mut writer = ConnectionWriter::new(&tx)?;
-            let mut done_bytes = 0u64;
-            let mut done_rows = 0u64;
-            for (index, path) in paths.iter().enumerate() {
-                let file = FileJob {
-                    path,
-                    index: index as u32,
-                    count: paths.len() as u32,
-                    bytes_before: done_bytes,
-                    rows_before: done_rows,
-                    total_bytes,
-                };
-                let report = import_one(&mut writer, &file, opts, progress, cancel)?;
-                done_bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-                done_rows += report.rows_read;
-                reports.push(report);
-            }
+        let mut writer = ConnectionWriter::new(&tx)?;
+        let mut done_bytes = 0u64;
+        let mut done_rows = 0u64;
+        for (index, path) in paths.iter().enumerate() {
+            let file = FileJob {
+                path,
+                index: index as u32,
+                count: paths.len() as u32,
+                bytes_before: done_bytes,
+                rows_before: done_rows,
+                total_bytes,
+            };
+            let report = import_one(&mut writer, &file, opts, progress, cancel)?;
+            done_bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            done_rows += report.rows_read;
+            reports.push(report);
         }
-        if cancel.is_cancelled() {
-            return Err(IngestError::Cancelled);
-        }
-        let loaded = started.elapsed();
-        indexes.restore(&tx)?;
-        let indexed = started.elapsed();
-        tx.commit()?;
-        tracing::debug!(
-            load_s = loaded.as_secs_f64(),
-            index_rebuild_s = (indexed - loaded).as_secs_f64(),
-            commit_s = (started.elapsed() - indexed).as_secs_f64(),
-            "import phases"
-        );
-        Ok(reports)
     }
+    if cancel.is_cancelled() {
+        return Err(IngestError::Cancelled);
+    }
+    let loaded = started.elapsed();
+    indexes.restore(&tx)?;
+    let indexed = started.elapsed();
+    tx.commit()?;
+    tracing::debug!(
+        load_s = loaded.as_secs_f64(),
+        index_rebuild_s = (indexed - loaded).as_secs_f64(),
+        commit_s = (started.elapsed() - indexed).as_secs_f64(),
+        "import phases"
+    );
+    Ok(reports)
 }
 
 struct FileJob<'a> {
@@ -585,30 +582,28 @@ fn store_in_transaction(
     progress: &(dyn Fn(u64, u64) + Sync),
     cancel: &CancelToken,
 ) -> Result<u64, IngestError> {
+    let tx = conn.transaction()?;
+    let indexes = BulkIndexes::suspend_if_worthwhile(&tx, expected)?;
+    let inserted;
     {
-        let tx = conn.transaction()?;
-        let indexes = BulkIndexes::suspend_if_worthwhile(&tx, expected)?;
-        let inserted;
-        {
-            let mut writer = ConnectionWriter::new(&tx)?;
-            for (i, c) in connections.enumerate() {
-                writer.insert(c)?;
-                if (i + 1) % BATCH_ROWS == 0 {
-                    if cancel.is_cancelled() {
-                        return Err(IngestError::Cancelled);
-                    }
-                    progress(i as u64 + 1, expected);
+        let mut writer = ConnectionWriter::new(&tx)?;
+        for (i, c) in connections.enumerate() {
+            writer.insert(c)?;
+            if (i + 1) % BATCH_ROWS == 0 {
+                if cancel.is_cancelled() {
+                    return Err(IngestError::Cancelled);
                 }
+                progress(i as u64 + 1, expected);
             }
-            writer.flush()?;
-            inserted = writer.inserted();
         }
-        if cancel.is_cancelled() {
-            return Err(IngestError::Cancelled);
-        }
-        indexes.restore(&tx)?;
-        tx.commit()?;
-        progress(expected, expected);
-        Ok(inserted)
+        writer.flush()?;
+        inserted = writer.inserted();
     }
+    if cancel.is_cancelled() {
+        return Err(IngestError::Cancelled);
+    }
+    indexes.restore(&tx)?;
+    tx.commit()?;
+    progress(expected, expected);
+    Ok(inserted)
 }
