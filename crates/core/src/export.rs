@@ -33,7 +33,7 @@ impl FileFormat {
 /// Writes connections to a sink in one format.
 pub enum ConnectionSink<W: Write> {
     /// CSV rows after a header.
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     /// One JSON object per line.
     JsonLines(W),
 }
@@ -45,7 +45,7 @@ impl<W: Write> ConnectionSink<W> {
             FileFormat::Csv => {
                 let mut w = csv::WriterBuilder::new().from_writer(out);
                 w.write_record(CONNECTION_COLUMNS)?;
-                ConnectionSink::Csv(w)
+                ConnectionSink::Csv(Box::new(w))
             }
             FileFormat::JsonLines => ConnectionSink::JsonLines(out),
         })
