@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod model;
 pub mod stats;
 pub mod store;
+pub mod ueba;
 
 pub use cancel::CancelToken;
 pub use model::Connection;

@@ -1,0 +1,9 @@
+//! The UEBA lifecycle of PrivX: datasets (time windows to train on), their training results,
+//! anomaly settings and the UEBA configuration.
+
+pub mod datasets;
+pub mod settings;
+mod time;
+
+pub use datasets::{Dataset, DatasetError, DatasetInput, TimeRange, TimeRangeSettings};
+pub use settings::{AnomalyAction, AnomalySettings, UebaConfiguration};
