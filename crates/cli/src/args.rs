@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "Exit codes: 0 success, 2 usage error, 3 input rejected (invalid rows, \
-malformed or unreadable file), 4 database unusable (not a workbench database, newer schema), \
-130 interrupted (nothing was changed), 1 anything else.";
+malformed or unreadable file, invalid settings), 4 database unusable (not a workbench database, \
+newer schema), 5 not found, 6 conflict (e.g. the dataset is active), 130 interrupted (nothing was \
+changed), 1 anything else.";
 
 /// UEBA Workbench: import remote-access connection logs into a local SQLite file and analyse them.
 #[derive(Debug, Parser)]
@@ -61,6 +62,103 @@ pub enum Command {
     },
     /// Overview: counts, time span, top users and hosts.
     Stats,
+    /// UEBA datasets: the time windows models are trained on.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Anomaly settings and the UEBA configuration.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+/// A dataset's time window.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Start of the window (inclusive) [default: the first connection].
+    #[arg(long, value_parser = parse_time)]
+    pub start: Option<i64>,
+    /// End of the window (exclusive) [default: after the last connection].
+    #[arg(long, value_parser = parse_time)]
+    pub end: Option<i64>,
+    /// A range to leave out, `START..END` (repeatable).
+    #[arg(long, value_parser = parse_range, value_name = "START..END")]
+    pub exclude: Vec<(i64, i64)>,
+}
+
+/// A dataset's settings.
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// A comment describing the dataset.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Make the dataset active automatically when its training succeeds.
+    #[arg(long)]
+    pub use_for_inference: bool,
+}
+
+/// How to show training results.
+#[derive(Debug, Args)]
+pub struct ResultArgs {
+    /// Include the training logs.
+    #[arg(long)]
+    pub logs: bool,
+    /// Bins of the validation-score histogram.
+    #[arg(long, default_value_t = 50)]
+    pub bins: usize,
+}
+
+/// `dataset` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Save a new dataset (training is a separate step); prints its id.
+    Create(DatasetArgs),
+    /// List datasets.
+    List(ResultArgs),
+    /// Show one dataset with its training history.
+    Show {
+        /// The dataset id.
+        id: String,
+        #[command(flatten)]
+        view: ResultArgs,
+    },
+    /// Change a dataset; its training history and trained models are deleted.
+    Update {
+        /// The dataset id.
+        id: String,
+        #[command(flatten)]
+        settings: DatasetArgs,
+    },
+    /// Delete a dataset (not while it is active).
+    Delete {
+        /// The dataset id.
+        id: String,
+    },
+    /// Count the connections a window would train on.
+    Count(WindowArgs),
+}
+
+/// `settings` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Show or change the anomaly settings (threshold 0 = loose … 1 = strict, action).
+    Anomaly {
+        /// Threshold between 0.0 and 1.0; flags about 10^(-3+2t) of normal traffic.
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// What to do with an anomalous connection.
+        #[arg(long, value_parser = ["AUDIT", "BLOCK", "audit", "block"])]
+        action: Option<String>,
+    },
+    /// Show or change the UEBA configuration.
+    Ueba {
+        /// Address of the UEBA server.
+        #[arg(long)]
+        address: Option<String>,
+        /// PEM file with the trust anchors for the UEBA server certificate.
+        #[arg(long, value_name = "FILE")]
+        trust_anchors: Option<PathBuf>,
+    },
 }
 
 /// `import` arguments.
@@ -157,6 +255,13 @@ pub enum ImportsCommand {
         /// The import id (from `imports list`).
         id: i64,
     },
+}
+
+fn parse_range(text: &str) -> Result<(i64, i64), String> {
+    let (start, end) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not a range START..END"))?;
+    Ok((parse_time(start)?, parse_time(end)?))
 }
 
 fn parse_time(text: &str) -> Result<i64, String> {

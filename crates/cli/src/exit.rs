@@ -1,6 +1,8 @@
 //! Exit codes scripts can rely on (also listed in the README and in `--help`).
 
 use ueba_core::ingest::IngestError;
+use ueba_core::ueba::settings::SettingsError;
+use ueba_core::ueba::DatasetError;
 use ueba_core::StoreError;
 
 /// Success.
@@ -13,6 +15,10 @@ pub const USAGE: i32 = 2;
 pub const INPUT: i32 = 3;
 /// The database could not be used: not ours, newer schema, unreadable.
 pub const DATABASE: i32 = 4;
+/// The named thing (a dataset) does not exist.
+pub const NOT_FOUND: i32 = 5;
+/// The request conflicts with the current state (an active dataset, a running training).
+pub const CONFLICT: i32 = 6;
 /// Interrupted (Ctrl-C) or cancelled; nothing was changed.
 pub const CANCELLED: i32 = 130;
 
@@ -28,6 +34,12 @@ pub enum Failure {
     /// A database failure.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A dataset operation was refused.
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    /// Settings were refused.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// Writing an output file failed.
     #[error("{0}")]
     Output(String),
@@ -42,6 +54,12 @@ impl Failure {
             Failure::Ingest(IngestError::Store(_)) | Failure::Store(_) => DATABASE,
             Failure::Ingest(_) => INPUT,
             Failure::Output(_) => INTERNAL,
+            Failure::Dataset(DatasetError::NotFound(_)) => NOT_FOUND,
+            Failure::Dataset(DatasetError::Active(_)) => CONFLICT,
+            Failure::Dataset(DatasetError::Invalid { .. })
+            | Failure::Settings(SettingsError::Invalid { .. }) => INPUT,
+            Failure::Dataset(DatasetError::Store(_))
+            | Failure::Settings(SettingsError::Store(_)) => DATABASE,
         }
     }
 }

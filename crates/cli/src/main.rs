@@ -7,6 +7,7 @@ mod args;
 mod exit;
 mod progress;
 mod run;
+mod ueba;
 
 use clap::Parser;
 

@@ -116,6 +116,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 println!("backup written to {}", path.display());
             }
         }
+        Command::Dataset(cmd) => crate::ueba::dataset(cli.json, &store, cmd)?,
+        Command::Settings(cmd) => crate::ueba::settings(cli.json, &store, cmd)?,
         Command::Stats => {
             let o = stats::overview(&store)?;
             if cli.json {
@@ -128,7 +130,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_json(value: &serde_json::Value) {
+/// Prints one JSON document on stdout.
+pub fn print_json(value: &serde_json::Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())

@@ -342,3 +342,92 @@ fn an_import_killed_half_way_leaves_nothing_and_a_sound_database() {
     );
     assert_eq!(e.count(), 600_002);
 }
+
+#[test]
+fn datasets_and_settings_from_the_command_line() {
+    let e = env();
+    e.cmd()
+        .arg("import")
+        .arg(e.file("good.csv", GOOD))
+        .output()
+        .expect("import");
+    let out = e.run(&[
+        "--json",
+        "dataset",
+        "count",
+        "--start",
+        "2026-03-02",
+        "--end",
+        "2026-03-03",
+        "--exclude",
+        "2026-03-02T08:30:00Z..2026-03-02T10:00:00Z",
+    ]);
+    assert_eq!(json(&out)["count"], 1, "the 09:00 connection is excluded");
+    let out = e.run(&[
+        "dataset",
+        "create",
+        "--start",
+        "2026-03-02",
+        "--comment",
+        "March",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let shown = json(&e.run(&["--json", "dataset", "show", &id]));
+    assert_eq!(shown["comment"], "March");
+    assert_eq!(
+        shown["time_range_settings"]["start"],
+        "2026-03-02T00:00:00.000Z"
+    );
+    let listed = json(&e.run(&["--json", "dataset", "list"]));
+    assert_eq!(listed["count"], 1);
+    let out = e.run(&[
+        "dataset",
+        "create",
+        "--start",
+        "2026-03-03",
+        "--end",
+        "2026-03-02",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "invalid window");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("time_range_settings.end"));
+    assert_eq!(e.run(&["dataset", "delete", &id]).status.code(), Some(0));
+    assert_eq!(
+        e.run(&["dataset", "show", &id]).status.code(),
+        Some(5),
+        "not found"
+    );
+
+    let out = json(&e.run(&[
+        "--json",
+        "settings",
+        "anomaly",
+        "--threshold",
+        "1",
+        "--action",
+        "block",
+    ]));
+    assert_eq!(
+        (out["action"].as_str(), out["threshold"].as_f64()),
+        (Some("BLOCK"), Some(1.0))
+    );
+    assert!((out["expected_flag_rate"].as_f64().expect("rate") - 0.1).abs() < 1e-9);
+    assert_eq!(
+        e.run(&["settings", "anomaly", "--threshold", "2"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let out = json(&e.run(&[
+        "--json",
+        "settings",
+        "ueba",
+        "--address",
+        "https://ueba.local",
+    ]));
+    assert_eq!(out["address"], "https://ueba.local");
+}
