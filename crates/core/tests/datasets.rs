@@ -278,3 +278,75 @@ fn anomaly_settings_and_configuration_are_stored() {
         "BLOCK"
     );
 }
+
+mod analysis {
+    use super::*;
+    use ueba_core::ueba::analysis::{self, AnalysisError, InferenceStatus};
+
+    fn record(store: &Store, id: &str, created: i64, status: &str, weights: bool) {
+        store
+            .write(|c| {
+                c.execute(
+                    "INSERT INTO training_results (id, dataset_id, feature_config_name, status, error_details, created)
+                     VALUES (?1, ?2, 'volume', ?3, CASE WHEN ?3 = 'FAILURE' THEN 'too few connections' END, ?4)",
+                    rusqlite::params![format!("{id}-{created}"), id, status, created],
+                )?;
+                if weights {
+                    c.execute("INSERT OR REPLACE INTO model_weights (dataset_id, format, weights, created) VALUES (?1, 't', x'00', 0)", [id])?;
+                }
+                Ok::<_, rusqlite::Error>(())
+            })
+            .expect("record");
+    }
+
+    #[test]
+    fn analysis_starts_only_on_a_finished_successful_training() {
+        let (_dir, store) = store_with_hours(1);
+        let input = DatasetInput::default();
+        let id = datasets::create(&store, &input, None).expect("create");
+        assert!(matches!(
+            analysis::start(&store, "nope"),
+            Err(AnalysisError::NotFound(_))
+        ));
+        assert!(matches!(
+            analysis::start(&store, &id),
+            Err(AnalysisError::NotTrained(_))
+        ));
+        record(&store, &id, 1, "TRAINING", false);
+        let err = analysis::start(&store, &id).expect_err("running");
+        assert!(matches!(err, AnalysisError::TrainingRunning(_)), "{err}");
+        record(&store, &id, 2, "FAILURE", false);
+        let err = analysis::start(&store, &id).expect_err("failed");
+        assert!(err.to_string().contains("too few connections"), "{err}");
+        record(&store, &id, 3, "SUCCESS", true);
+        let state = analysis::start(&store, &id).expect("start");
+        assert_eq!(
+            (state.status, state.dataset_id.as_deref()),
+            (InferenceStatus::Running, Some(id.as_str()))
+        );
+        assert!(
+            datasets::get(&store, &id, ResultView::default())
+                .expect("get")
+                .is_active
+        );
+        assert_eq!(analysis::state(&store).expect("state"), state);
+
+        // Starting with another trained dataset moves the active flag.
+        let other = datasets::create(&store, &input, None).expect("create");
+        record(&store, &other, 4, "SUCCESS", true);
+        analysis::start(&store, &other).expect("switch");
+        assert!(
+            !datasets::get(&store, &id, ResultView::default())
+                .expect("get")
+                .is_active
+        );
+        assert!(matches!(
+            datasets::delete(&store, &other),
+            Err(DatasetError::Active(_))
+        ));
+
+        let stopped = analysis::stop(&store).expect("stop");
+        assert_eq!(stopped.status, InferenceStatus::Stopped);
+        datasets::delete(&store, &other).expect("deletable once analysis stopped");
+    }
+}

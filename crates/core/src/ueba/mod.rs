@@ -1,6 +1,7 @@
 //! The UEBA lifecycle of PrivX: datasets (time windows to train on), their training results,
 //! anomaly settings and the UEBA configuration.
 
+pub mod analysis;
 pub mod datasets;
 pub mod settings;
 mod time;
