@@ -68,6 +68,25 @@ pub enum Command {
     /// Anomaly settings and the UEBA configuration.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Start or stop analyzing connections with a trained dataset.
+    #[command(subcommand)]
+    Analyze(AnalyzeCommand),
+    /// Service status and internal (training and inference) status.
+    Status,
+}
+
+/// `analyze` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AnalyzeCommand {
+    /// Make a trained dataset active and score new connections with it.
+    Start {
+        /// The dataset id.
+        dataset: String,
+    },
+    /// Stop analyzing and release the active dataset.
+    Stop,
+    /// What analysis is doing.
+    Status,
 }
 
 /// A dataset's time window.

@@ -1,6 +1,7 @@
 //! Exit codes scripts can rely on (also listed in the README and in `--help`).
 
 use ueba_core::ingest::IngestError;
+use ueba_core::ueba::analysis::AnalysisError;
 use ueba_core::ueba::settings::SettingsError;
 use ueba_core::ueba::DatasetError;
 use ueba_core::StoreError;
@@ -37,6 +38,9 @@ pub enum Failure {
     /// A dataset operation was refused.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    /// Analysis could not start.
+    #[error(transparent)]
+    Analysis(#[from] AnalysisError),
     /// Settings were refused.
     #[error(transparent)]
     Settings(#[from] SettingsError),
@@ -59,7 +63,10 @@ impl Failure {
             Failure::Dataset(DatasetError::Invalid { .. })
             | Failure::Settings(SettingsError::Invalid { .. }) => INPUT,
             Failure::Dataset(DatasetError::Store(_))
-            | Failure::Settings(SettingsError::Store(_)) => DATABASE,
+            | Failure::Settings(SettingsError::Store(_))
+            | Failure::Analysis(AnalysisError::Store(_)) => DATABASE,
+            Failure::Analysis(AnalysisError::NotFound(_)) => NOT_FOUND,
+            Failure::Analysis(_) => CONFLICT,
         }
     }
 }

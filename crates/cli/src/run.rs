@@ -118,6 +118,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Dataset(cmd) => crate::ueba::dataset(cli.json, &store, cmd)?,
         Command::Settings(cmd) => crate::ueba::settings(cli.json, &store, cmd)?,
+        Command::Analyze(cmd) => crate::ueba::analyze(cli.json, &store, cmd)?,
+        Command::Status => crate::ueba::print_status(cli.json, &store)?,
         Command::Stats => {
             let o = stats::overview(&store)?;
             if cli.json {

@@ -7,7 +7,11 @@ use ueba_core::ueba::datasets::{self, Dataset, ResultView};
 use ueba_core::ueba::settings::{self, AnomalyAction, AnomalySettings};
 use ueba_core::ueba::{DatasetInput, TimeRange, TimeRangeSettings};
 
-use crate::args::{DatasetArgs, DatasetCommand, ResultArgs, SettingsCommand, WindowArgs};
+use ueba_core::ueba::{analysis, status};
+
+use crate::args::{
+    AnalyzeCommand, DatasetArgs, DatasetCommand, ResultArgs, SettingsCommand, WindowArgs,
+};
 use crate::exit::Failure;
 use crate::run::print_json;
 
@@ -226,6 +230,71 @@ pub fn settings(json: bool, store: &Store, cmd: &SettingsCommand) -> Result<(), 
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// Runs an `analyze` subcommand.
+pub fn analyze(json: bool, store: &Store, cmd: &AnalyzeCommand) -> Result<(), Failure> {
+    let state = match cmd {
+        AnalyzeCommand::Start { dataset } => analysis::start(store, dataset)?,
+        AnalyzeCommand::Stop => analysis::stop(store)?,
+        AnalyzeCommand::Status => analysis::state(store)?,
+    };
+    if json {
+        print_json(&json!(state));
+    } else {
+        match (&state.dataset_id, state.since_ms) {
+            (Some(id), Some(since)) => {
+                println!(
+                    "analysis {:?} with dataset {id} since {}",
+                    state.status,
+                    format_timestamp(since)
+                )
+            }
+            _ => println!("analysis {:?}", state.status),
+        }
+    }
+    Ok(())
+}
+
+/// Prints the service and internal status.
+pub fn print_status(json: bool, store: &Store) -> Result<(), Failure> {
+    let service = status::service(store)?;
+    let internal = status::internal(store)?;
+    if json {
+        print_json(&json!({ "service": service, "internal": internal }));
+        return Ok(());
+    }
+    println!(
+        "status      {} ({})",
+        service.status, service.status_message
+    );
+    println!(
+        "version     {} (API {})",
+        service.version, service.api_version
+    );
+    println!("training    {}", internal.training_status);
+    println!(
+        "inference   {:?}{}",
+        internal.inference_status,
+        internal
+            .dataset_id
+            .as_deref()
+            .map(|d| format!(" with dataset {d}"))
+            .unwrap_or_default()
+    );
+    for m in &internal.model_instance_status {
+        println!(
+            "  model {:<16} {}  trained {}",
+            m.feature_config_name, m.status, m.created
+        );
+    }
+    for d in &service.status_details {
+        println!("  {:<16} {}", d.k, d.v);
+    }
+    for i in &service.issues {
+        println!("{:<8} {}: {}", i.severity, i.code, i.message);
     }
     Ok(())
 }

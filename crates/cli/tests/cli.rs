@@ -431,3 +431,28 @@ fn datasets_and_settings_from_the_command_line() {
     ]));
     assert_eq!(out["address"], "https://ueba.local");
 }
+
+#[test]
+fn analysis_refuses_an_untrained_dataset_and_status_says_why() {
+    let e = env();
+    let id = String::from_utf8_lossy(&e.run(&["dataset", "create"]).stdout)
+        .trim()
+        .to_owned();
+    let out = e.run(&["analyze", "start", &id]);
+    assert_eq!(out.status.code(), Some(6), "conflict: not trained");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has not been trained"));
+    assert_eq!(
+        e.run(&["analyze", "start", "no-such-dataset"])
+            .status
+            .code(),
+        Some(5)
+    );
+    let status = json(&e.run(&["--json", "status"]));
+    assert_eq!(status["internal"]["training_status"], "MODELS_MISSING");
+    assert_eq!(status["internal"]["inference_status"], "STOPPED");
+    assert_eq!(status["service"]["status"], "WARNING");
+    assert_eq!(
+        json(&e.run(&["--json", "analyze", "stop"]))["status"],
+        "STOPPED"
+    );
+}

@@ -349,4 +349,51 @@ mod analysis {
         assert_eq!(stopped.status, InferenceStatus::Stopped);
         datasets::delete(&store, &other).expect("deletable once analysis stopped");
     }
+
+    #[test]
+    fn status_reports_the_real_state() {
+        use ueba_core::ueba::status;
+        let (_dir, store) = store_with_hours(1);
+        let s = status::service(&store).expect("status");
+        assert_eq!(s.status, "WARNING");
+        assert!(
+            s.issues.iter().any(|i| i.code == "NO_TRAINED_MODEL"),
+            "{:?}",
+            s.issues
+        );
+        assert!(s
+            .status_details
+            .iter()
+            .any(|d| d.k == "connections" && d.v == "1"));
+        assert_eq!(
+            status::service(&store).expect("again").app_id,
+            s.app_id,
+            "stable for the process"
+        );
+        let i = status::internal(&store).expect("internal");
+        assert_eq!(
+            (i.training_status.as_str(), i.inference_status),
+            ("MODELS_MISSING", InferenceStatus::Stopped)
+        );
+
+        let id = datasets::create(&store, &DatasetInput::default(), None).expect("create");
+        record(&store, &id, 1, "SUCCESS", true);
+        analysis::start(&store, &id).expect("start");
+        let i = status::internal(&store).expect("internal");
+        assert_eq!(
+            (i.training_status.as_str(), i.inference_status),
+            ("MODELS_AVAILABLE", InferenceStatus::Running)
+        );
+        assert_eq!(i.dataset_id.as_deref(), Some(id.as_str()));
+        assert_eq!(i.model_instance_status.len(), 1);
+        assert_eq!(i.model_instance_status[0].status, "RUNNING");
+        assert_eq!(status::service(&store).expect("status").status, "RUNNING");
+
+        record(&store, &id, 2, "TRAINING", false);
+        assert_eq!(
+            status::internal(&store).expect("internal").training_status,
+            "RETRAINING"
+        );
+        assert_eq!(status::service(&store).expect("status").status, "PENDING");
+    }
 }

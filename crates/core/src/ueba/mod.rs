@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod datasets;
 pub mod settings;
+pub mod status;
 mod time;
 
 pub use datasets::{Dataset, DatasetError, DatasetInput, TimeRange, TimeRangeSettings};
