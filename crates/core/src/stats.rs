@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::store::{Store, StoreError};
+use crate::store::{put_setting, Store, StoreError};
 
 /// How many rows share a name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -97,13 +97,7 @@ pub fn overview(store: &Store) -> Result<Overview, StoreError> {
     let fresh = compute(store)?;
     if let Ok(text) = serde_json::to_string(&(&version, &fresh)) {
         // Caching is an optimisation: skip it rather than wait behind a running import.
-        if let Some(result) = store.try_write(|c| {
-            c.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [CACHE_KEY, text.as_str()],
-            )
-        }) {
+        if let Some(result) = store.try_write(|c| put_setting(c, CACHE_KEY, &text)) {
             result?;
         }
     }

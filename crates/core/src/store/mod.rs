@@ -242,16 +242,18 @@ impl Store {
 
     /// Writes a value of the `settings` table.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.write(|c| {
-            c.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
-            .map(|_| ())
-            .map_err(StoreError::from)
-        })
+        self.write(|c| put_setting(c, key, value).map_err(StoreError::from))
     }
+}
+
+/// Writes a value of the `settings` table on `conn` (inside the caller's transaction, if any).
+pub fn put_setting(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
 }
 
 /// Refuses files that are not ours or are newer than this build, before anything is written.

@@ -5,11 +5,11 @@
 //! latest training is missing, still running or failed. Stopping ends inference and releases the
 //! dataset (so it can be changed or deleted again).
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::store::{Store, StoreError};
+use crate::store::{put_setting, Store, StoreError};
 
 /// Inference state (PrivX `inference_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -108,11 +108,7 @@ pub fn start(store: &Store, dataset_id: &str) -> Result<AnalysisState, AnalysisE
             "UPDATE datasets SET is_active = 1 WHERE id = ?1",
             [dataset_id],
         )?;
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![STATE_KEY, text],
-        )?;
+        put_setting(&tx, STATE_KEY, &text)?;
         tx.commit()?;
         Ok(new_state)
     })
@@ -168,11 +164,7 @@ pub fn stop(store: &Store) -> Result<AnalysisState, StoreError> {
     store.write(|c| {
         let tx = c.transaction()?;
         tx.execute("UPDATE datasets SET is_active = 0 WHERE is_active = 1", [])?;
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![STATE_KEY, text],
-        )?;
+        put_setting(&tx, STATE_KEY, &text)?;
         tx.commit()?;
         Ok(stopped)
     })
