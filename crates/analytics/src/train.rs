@@ -108,6 +108,10 @@ pub struct FeatureConfigResult {
     pub histogram: Histogram,
     /// Readable training log.
     pub log: Vec<String>,
+    /// The raw validation scores, sorted (kept out of the serialised weights; callers store
+    /// them to re-bin the histogram on request).
+    #[serde(skip)]
+    pub validation_scores: Vec<f64>,
 }
 
 /// One feature config's trained pieces.
@@ -341,6 +345,7 @@ pub fn train(
             validation_loss: fit.validation_loss,
             histogram: Histogram::new(&raw_vec, config.bin_count),
             log,
+            validation_scores: sorted,
         });
         configs.push(TrainedConfig {
             config: *fc,

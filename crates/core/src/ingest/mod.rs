@@ -220,6 +220,16 @@ pub enum IngestError {
         /// What is wrong.
         reason: String,
     },
+    /// A file read without importing it (to score it) has an invalid row or broken structure.
+    #[error("{file}, line {line}: {reason}")]
+    Unreadable {
+        /// The file.
+        file: String,
+        /// Where.
+        line: u64,
+        /// What is wrong (the field first, when one is at fault).
+        reason: String,
+    },
     /// Rows were invalid and the import was all-or-nothing.
     #[error("{}", invalid_message(.0))]
     Invalid(Box<ImportReport>),
@@ -306,12 +316,31 @@ pub fn import_files(
         })?;
         total_bytes += meta.len();
     }
-    store.write(|conn| {
+    let mark = crate::ueba::scoring::arrival_mark(store)?;
+    let reports = store.write(|conn| {
         let journal = BulkJournal::enter(conn, total_bytes / ESTIMATED_BYTES_PER_ROW);
         let result = import_in_transaction(conn, paths, total_bytes, opts, progress, cancel);
         journal.leave(conn)?;
         result
-    })
+    })?;
+    score_arrivals(store, mark);
+    Ok(reports)
+}
+
+/// While analysis runs, new connections are scored as they arrive. The import itself has
+/// committed, so a scoring failure is reported but does not undo it; the range can be
+/// rescored later.
+pub(crate) fn score_arrivals(store: &Store, mark: i64) {
+    match crate::ueba::scoring::score_arrivals(store, mark) {
+        Ok(Some(r)) => tracing::info!(
+            scored = r.scored,
+            anomalies = r.anomalies,
+            seconds = r.seconds,
+            "scored new connections"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("new connections were stored but could not be scored: {e}"),
+    }
 }
 
 fn import_in_transaction(
@@ -567,12 +596,15 @@ pub fn store_connections(
     progress: &(dyn Fn(u64, u64) + Sync),
     cancel: &CancelToken,
 ) -> Result<u64, IngestError> {
-    store.write(|conn| {
+    let mark = crate::ueba::scoring::arrival_mark(store)?;
+    let inserted = store.write(|conn| {
         let journal = BulkJournal::enter(conn, expected);
         let result = store_in_transaction(conn, connections, expected, progress, cancel);
         journal.leave(conn)?;
         result
-    })
+    })?;
+    score_arrivals(store, mark);
+    Ok(inserted)
 }
 
 fn store_in_transaction(
@@ -606,4 +638,68 @@ fn store_in_transaction(
     tx.commit()?;
     progress(expected, expected);
     Ok(inserted)
+}
+
+/// Reads and validates a connections file without storing it (scoring a file, evaluating
+/// one): `on_row` gets every row in order. The first invalid row stops reading with an error
+/// naming the file, line, field and reason.
+pub fn read_file(
+    path: &Path,
+    format: Option<Format>,
+    on_row: &mut dyn FnMut(Connection),
+) -> Result<u64, IngestError> {
+    let name = display(path);
+    let io_err = |source| IngestError::Io {
+        file: name.clone(),
+        source,
+    };
+    let mut input = BufReader::with_capacity(256 * 1024, File::open(path).map_err(io_err)?);
+    let format = match format {
+        Some(f) => f,
+        None => Format::detect(input.fill_buf().map_err(io_err)?),
+    };
+    let mut rows = 0u64;
+    let mut invalid: Option<RowError> = None;
+    let mut emit = |row: ParsedRow| match row.result {
+        Ok(c) => {
+            rows += 1;
+            on_row(c);
+            ControlFlow::Continue(())
+        }
+        Err(e) => {
+            invalid = Some(RowError {
+                file: name.clone(),
+                line: row.line,
+                field: Some(e.field.to_owned()),
+                reason: e.reason,
+            });
+            ControlFlow::Break(())
+        }
+    };
+    let parsed = match format {
+        Format::Csv => csv_source::parse(input, &mut emit).map(|_| ()),
+        Format::JsonLines => json_source::parse_lines(input, &mut emit),
+        Format::JsonArray => {
+            json_source::parse_array(input, json_source::Envelope::Array, &mut emit)
+        }
+        Format::PrivxExport => {
+            json_source::parse_array(input, json_source::Envelope::PrivxExport, &mut emit)
+        }
+    };
+    if let Some(e) = invalid {
+        return Err(IngestError::Unreadable {
+            file: e.file,
+            line: e.line,
+            reason: match e.field {
+                Some(f) => format!("{f}: {}", e.reason),
+                None => e.reason,
+            },
+        });
+    }
+    parsed.map_err(|e| IngestError::Unreadable {
+        file: name.clone(),
+        line: e.line,
+        reason: e.reason,
+    })?;
+    Ok(rows)
 }

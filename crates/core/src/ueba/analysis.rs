@@ -90,28 +90,37 @@ pub fn state(store: &Store) -> Result<AnalysisState, StoreError> {
 
 /// Starts analyzing with `dataset_id`'s trained models.
 pub fn start(store: &Store, dataset_id: &str) -> Result<AnalysisState, AnalysisError> {
-    let now = chrono::Utc::now().timestamp_millis();
-    let new_state = AnalysisState {
-        status: InferenceStatus::Running,
-        dataset_id: Some(dataset_id.to_owned()),
-        since_ms: Some(now),
-    };
-    let text = serde_json::to_string(&new_state).unwrap_or_default();
     store.write(|c| {
         let tx = c.transaction()?;
         check_trained(&tx, dataset_id)?;
-        tx.execute(
-            "UPDATE datasets SET is_active = 0 WHERE is_active = 1 AND id <> ?1",
-            [dataset_id],
-        )?;
-        tx.execute(
-            "UPDATE datasets SET is_active = 1 WHERE id = ?1",
-            [dataset_id],
-        )?;
-        put_setting(&tx, STATE_KEY, &text)?;
+        let state = activate(&tx, dataset_id)?;
         tx.commit()?;
-        Ok(new_state)
+        Ok(state)
     })
+}
+
+/// Makes `dataset_id` the active dataset and analysis running, inside the caller's transaction
+/// (also used when a training finishes with `set_active_after_training`).
+pub(crate) fn activate(
+    tx: &rusqlite::Connection,
+    dataset_id: &str,
+) -> rusqlite::Result<AnalysisState> {
+    let new_state = AnalysisState {
+        status: InferenceStatus::Running,
+        dataset_id: Some(dataset_id.to_owned()),
+        since_ms: Some(chrono::Utc::now().timestamp_millis()),
+    };
+    let text = serde_json::to_string(&new_state).unwrap_or_default();
+    tx.execute(
+        "UPDATE datasets SET is_active = 0 WHERE is_active = 1 AND id <> ?1",
+        [dataset_id],
+    )?;
+    tx.execute(
+        "UPDATE datasets SET is_active = 1 WHERE id = ?1",
+        [dataset_id],
+    )?;
+    put_setting(tx, STATE_KEY, &text)?;
+    Ok(new_state)
 }
 
 /// Refuses datasets whose latest training is missing, running or failed.

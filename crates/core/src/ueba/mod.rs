@@ -3,9 +3,12 @@
 
 pub mod analysis;
 pub mod datasets;
+mod rows;
+pub mod scoring;
 pub mod settings;
 pub mod status;
 mod time;
+pub mod training;
 
 pub use datasets::{Dataset, DatasetError, DatasetInput, TimeRange, TimeRangeSettings};
 pub use settings::{AnomalyAction, AnomalySettings, UebaConfiguration};

@@ -96,14 +96,11 @@ fn process_identity() -> &'static (String, i64) {
 /// The internal status.
 pub fn internal(store: &Store) -> Result<InternalStatus, StoreError> {
     let state = analysis::state(store)?;
+    // A training is running only while a live process holds its lease.
+    let training = super::training::running(store)?.is_some();
     store.read(|c| {
         let models: i64 = c.query_row("SELECT count(*) FROM model_weights", [], |r| r.get(0))?;
-        let training: i64 = c.query_row(
-            "SELECT count(*) FROM training_results WHERE status = 'TRAINING'",
-            [],
-            |r| r.get(0),
-        )?;
-        let training_status = match (training > 0, models > 0) {
+        let training_status = match (training, models > 0) {
             (true, true) => "RETRAINING",
             (true, false) => "TRAINING",
             (false, true) => "MODELS_AVAILABLE",

@@ -1,0 +1,669 @@
+//! Training a dataset's models (PrivX train-dataset): in the background, with progress and
+//! cancel, one [`TrainingResult`](super::datasets::TrainingResult) per feature config.
+//!
+//! A run is announced before it starts: its `TRAINING` rows and a *lease* are written in one
+//! transaction, so every process sharing the database sees it and a second training is refused
+//! with "training is already on-going". The run renews the lease while it works; a lease that
+//! stops being renewed (the process died) lets the next training mark the orphaned rows
+//! `FAILURE` / `INTERRUPTED` instead of blocking forever. The results, the trained weights and
+//! (if asked) activation are committed together at the end; if the dataset was changed or
+//! deleted meanwhile, the outcome is discarded.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use ueba_analytics::{FeatureConfig, ModelKind, TrainConfig, TrainError, TrainedEnsemble};
+
+use super::datasets::{self, encode_scores, TimeRangeSettings};
+use super::rows::{FeatureRows, FEATURE_COLUMNS};
+use crate::store::{put_setting, Store, StoreError};
+use crate::CancelToken;
+
+/// Training options (PrivX train-dataset parameters and the engine's knobs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Seed of the split and model initialisation; same data + seed → same models.
+    pub seed: u64,
+    /// Fewer connections than this fails with `NOT_ENOUGH_DATA`.
+    pub min_connections: usize,
+    /// Model family (the measured default is the Gaussian mixture).
+    pub model: ModelKind,
+    /// Start analyzing with this dataset when training succeeds.
+    pub set_active_after_training: bool,
+    /// Bins of the histogram in the training log.
+    pub bin_count: usize,
+}
+
+/// Default minimum number of connections to train on.
+pub const DEFAULT_MIN_CONNECTIONS: usize = 5_000;
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            min_connections: DEFAULT_MIN_CONNECTIONS,
+            model: ModelKind::default(),
+            set_active_after_training: false,
+            bin_count: datasets::DEFAULT_BIN_COUNT,
+        }
+    }
+}
+
+/// What a training run is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TrainingPhase {
+    /// Reading the dataset's connections from the database.
+    Loading,
+    /// Fitting the models.
+    Fitting,
+    /// Storing results and weights.
+    Saving,
+}
+
+/// A progress report of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TrainingProgress {
+    /// The dataset being trained.
+    pub dataset_id: String,
+    /// Current phase.
+    pub phase: TrainingPhase,
+    /// Overall progress, 0–1.
+    pub fraction: f64,
+    /// Connections loaded so far (all of them once fitting starts).
+    #[ts(type = "number")]
+    pub connections: u64,
+    /// The feature config being fitted.
+    pub feature_config: Option<String>,
+    /// Its current iteration.
+    pub iteration: u32,
+    /// Its iteration limit.
+    pub max_iterations: u32,
+}
+
+/// How a training run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TrainingOutcome {
+    /// The dataset.
+    pub dataset_id: String,
+    /// SUCCESS or FAILURE (as stored in its training results).
+    pub status: datasets::TrainingStatus,
+    /// Failure code: NOT_ENOUGH_DATA, CANCELLED, NUMERICAL_FAILURE, INVALID_CONFIG,
+    /// DATASET_CHANGED or STORAGE_FAILURE.
+    pub error_code: Option<String>,
+    /// Failure in words.
+    pub error_details: Option<String>,
+    /// Connections trained on.
+    #[ts(type = "number")]
+    pub num_connections: u64,
+    /// Whether the dataset was made active (analysis started) on success.
+    pub activated: bool,
+    /// Wall time of the run in seconds.
+    pub seconds: f64,
+}
+
+/// Why a training could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainingError {
+    /// No dataset has this id.
+    #[error("dataset {0} not found")]
+    NotFound(String),
+    /// Another training holds the lease.
+    #[error("training is already on-going (dataset {0})")]
+    AlreadyRunning(String),
+    /// The background thread could not be started.
+    #[error("cannot start the training thread: {0}")]
+    Spawn(std::io::Error),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for TrainingError {
+    fn from(e: rusqlite::Error) -> Self {
+        TrainingError::Store(StoreError::Sqlite(e))
+    }
+}
+
+/// The setting holding the lease of the running training.
+const LEASE_KEY: &str = "training_lease";
+/// A lease not renewed for this long belongs to a training that died.
+const LEASE_TIMEOUT_MS: i64 = 30_000;
+/// How often a running training renews its lease.
+const LEASE_RENEWAL: Duration = Duration::from_secs(5);
+/// Rows read between progress reports while loading.
+const LOAD_REPORT_EVERY: usize = 65_536;
+
+/// The running training announced in the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Lease {
+    dataset_id: String,
+    run: i64,
+    heartbeat_ms: i64,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn read_lease(c: &rusqlite::Connection) -> rusqlite::Result<Option<Lease>> {
+    let text: Option<String> = c
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [LEASE_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+fn write_lease(c: &rusqlite::Connection, lease: &Lease) -> rusqlite::Result<()> {
+    put_setting(
+        c,
+        LEASE_KEY,
+        &serde_json::to_string(lease).unwrap_or_default(),
+    )
+}
+
+/// The dataset currently being trained, if a live training holds the lease.
+pub fn running(store: &Store) -> Result<Option<String>, StoreError> {
+    store.read(|c| {
+        Ok(read_lease(c)?
+            .filter(|l| now_ms() - l.heartbeat_ms < LEASE_TIMEOUT_MS)
+            .map(|l| l.dataset_id))
+    })
+}
+
+/// A training running in the background.
+#[derive(Debug)]
+pub struct TrainingRun {
+    dataset_id: String,
+    cancel: CancelToken,
+    thread: JoinHandle<TrainingOutcome>,
+}
+
+impl TrainingRun {
+    /// The dataset being trained.
+    pub fn dataset_id(&self) -> &str {
+        &self.dataset_id
+    }
+
+    /// A token that cancels this run (it ends with FAILURE / CANCELLED).
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+
+    /// Whether the run has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Waits for the run to end.
+    pub fn wait(self) -> TrainingOutcome {
+        let dataset_id = self.dataset_id.clone();
+        self.thread.join().unwrap_or_else(|_| TrainingOutcome {
+            dataset_id,
+            status: datasets::TrainingStatus::Failure,
+            error_code: Some("INTERNAL_ERROR".into()),
+            error_details: Some("the training thread panicked".into()),
+            num_connections: 0,
+            activated: false,
+            seconds: 0.0,
+        })
+    }
+}
+
+/// Starts training `dataset_id` in the background. Refused with
+/// [`TrainingError::AlreadyRunning`] while another training (in any process) is running.
+/// `progress` is called from the training thread.
+pub fn start(
+    store: Arc<Store>,
+    dataset_id: &str,
+    options: TrainOptions,
+    progress: Box<dyn Fn(&TrainingProgress) + Send>,
+) -> Result<TrainingRun, TrainingError> {
+    let run = announce(&store, dataset_id)?;
+    let cancel = CancelToken::new();
+    let id = dataset_id.to_owned();
+    let worker_cancel = cancel.clone();
+    let thread = std::thread::Builder::new()
+        .name("ueba-training".into())
+        .spawn(move || run_training(&store, &id, run, &options, &*progress, &worker_cancel))
+        .map_err(TrainingError::Spawn)?;
+    Ok(TrainingRun {
+        dataset_id: dataset_id.to_owned(),
+        cancel,
+        thread,
+    })
+}
+
+/// Trains in the calling thread (the CLI's `train` and tests); same rules as [`start`].
+pub fn train_blocking(
+    store: &Store,
+    dataset_id: &str,
+    options: &TrainOptions,
+    progress: &dyn Fn(&TrainingProgress),
+    cancel: &CancelToken,
+) -> Result<TrainingOutcome, TrainingError> {
+    let run = announce(store, dataset_id)?;
+    Ok(run_training(
+        store, dataset_id, run, options, progress, cancel,
+    ))
+}
+
+/// Writes the TRAINING rows and takes the lease; returns the run's timestamp.
+fn announce(store: &Store, dataset_id: &str) -> Result<i64, TrainingError> {
+    store.write(|c| {
+        let tx = c.transaction()?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM datasets WHERE id = ?1", [dataset_id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if exists.is_none() {
+            return Err(TrainingError::NotFound(dataset_id.to_owned()));
+        }
+        let now = now_ms();
+        if let Some(lease) = read_lease(&tx)? {
+            if now - lease.heartbeat_ms < LEASE_TIMEOUT_MS {
+                return Err(TrainingError::AlreadyRunning(lease.dataset_id));
+            }
+        }
+        // No live training: any TRAINING row left is an orphan of a process that died.
+        tx.execute(
+            "UPDATE training_results SET status = 'FAILURE', error_code = 'INTERRUPTED',
+                 error_details = 'training was interrupted: the process running it ended before it finished'
+             WHERE status = 'TRAINING'",
+            [],
+        )?;
+        // A run's rows share `created`; keep it unique per dataset even within a millisecond.
+        let last: Option<i64> = tx.query_row(
+            "SELECT max(created) FROM training_results WHERE dataset_id = ?1",
+            [dataset_id],
+            |r| r.get(0),
+        )?;
+        let run = last.map_or(now, |l| now.max(l + 1));
+        for fc in FeatureConfig::ALL {
+            tx.execute(
+                "INSERT INTO training_results (id, dataset_id, feature_config_name, status, created)
+                 VALUES (?1, ?2, ?3, 'TRAINING', ?4)",
+                params![uuid::Uuid::new_v4().to_string(), dataset_id, fc.name(), run],
+            )?;
+        }
+        write_lease(
+            &tx,
+            &Lease {
+                dataset_id: dataset_id.to_owned(),
+                run,
+                heartbeat_ms: now,
+            },
+        )?;
+        tx.commit()?;
+        Ok(run)
+    })
+}
+
+/// Renews the lease, at most every [`LEASE_RENEWAL`], from the training's progress path.
+struct LeaseKeeper<'a> {
+    store: &'a Store,
+    lease: Lease,
+    last: std::cell::Cell<std::time::Instant>,
+}
+
+impl LeaseKeeper<'_> {
+    fn renew(&self) {
+        if self.last.get().elapsed() < LEASE_RENEWAL {
+            return;
+        }
+        self.last.set(std::time::Instant::now());
+        let renewed = self.store.write(|c| {
+            let tx = c.transaction()?;
+            if read_lease(&tx)?.is_some_and(|l| l.run == self.lease.run) {
+                write_lease(
+                    &tx,
+                    &Lease {
+                        heartbeat_ms: now_ms(),
+                        ..self.lease.clone()
+                    },
+                )?;
+            }
+            tx.commit()
+        });
+        if let Err(e) = renewed {
+            tracing::warn!("could not renew the training lease: {e}");
+        }
+    }
+}
+
+/// Loads, fits and stores; always ends by recording SUCCESS or FAILURE and releasing the lease.
+fn run_training(
+    store: &Store,
+    dataset_id: &str,
+    run: i64,
+    options: &TrainOptions,
+    progress: &dyn Fn(&TrainingProgress),
+    cancel: &CancelToken,
+) -> TrainingOutcome {
+    let started = std::time::Instant::now();
+    let keeper = LeaseKeeper {
+        store,
+        lease: Lease {
+            dataset_id: dataset_id.to_owned(),
+            run,
+            heartbeat_ms: now_ms(),
+        },
+        last: std::cell::Cell::new(std::time::Instant::now()),
+    };
+    let with_renewal = |p: &TrainingProgress| {
+        keeper.renew();
+        progress(p);
+    };
+    let fitted = load_and_fit(store, dataset_id, options, &with_renewal, cancel);
+    let num_connections = match &fitted {
+        Ok((_, n)) => *n as u64,
+        Err(_) => 0,
+    };
+    progress(&TrainingProgress {
+        dataset_id: dataset_id.to_owned(),
+        phase: TrainingPhase::Saving,
+        fraction: 1.0,
+        connections: num_connections,
+        feature_config: None,
+        iteration: 0,
+        max_iterations: 0,
+    });
+    let mut outcome = TrainingOutcome {
+        dataset_id: dataset_id.to_owned(),
+        status: datasets::TrainingStatus::Success,
+        error_code: None,
+        error_details: None,
+        num_connections,
+        activated: false,
+        seconds: 0.0,
+    };
+    let saved = match fitted {
+        Ok((ensemble, _)) => save_success(store, dataset_id, run, options, &ensemble),
+        Err(e) => {
+            outcome.status = datasets::TrainingStatus::Failure;
+            outcome.error_code = Some(e.code.clone());
+            outcome.error_details = Some(e.details.clone());
+            save_failure(store, dataset_id, run, &e).map(|()| false)
+        }
+    };
+    match saved {
+        Ok(activated) => outcome.activated = activated,
+        Err(e) => {
+            outcome.status = datasets::TrainingStatus::Failure;
+            outcome.error_code = Some(e.code.clone());
+            outcome.error_details = Some(e.details.clone());
+            // Best effort: record the failure and release the lease.
+            if let Err(e2) = save_failure(store, dataset_id, run, &e) {
+                tracing::error!("could not record the failed training: {}", e2.details);
+            }
+        }
+    }
+    outcome.seconds = started.elapsed().as_secs_f64();
+    tracing::info!(
+        dataset = dataset_id,
+        status = ?outcome.status,
+        seconds = outcome.seconds,
+        "training finished"
+    );
+    outcome
+}
+
+/// A failure to record: code and words.
+#[derive(Debug)]
+struct Failure {
+    code: String,
+    details: String,
+}
+
+impl From<TrainError> for Failure {
+    fn from(e: TrainError) -> Self {
+        Failure {
+            code: e.code().to_owned(),
+            details: e.to_string(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure {
+            code: "STORAGE_FAILURE".into(),
+            details: format!("database error: {e}"),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure {
+            code: "STORAGE_FAILURE".into(),
+            details: e.to_string(),
+        }
+    }
+}
+
+fn load_settings(store: &Store, dataset_id: &str) -> Result<TimeRangeSettings, Failure> {
+    match datasets::get(store, dataset_id, datasets::ResultView::default()) {
+        Ok(d) => Ok(d.time_range_settings),
+        Err(e) => Err(Failure {
+            code: "DATASET_CHANGED".into(),
+            details: e.to_string(),
+        }),
+    }
+}
+
+/// Reads the dataset's connections.
+pub(crate) fn load_rows(
+    store: &Store,
+    settings: &TimeRangeSettings,
+    mut on_row: impl FnMut(usize) -> bool,
+) -> Result<Option<FeatureRows>, StoreError> {
+    let (condition, args) = datasets::time_condition(settings);
+    store.read(|c| {
+        let mut stmt = c.prepare(&format!(
+            "SELECT {FEATURE_COLUMNS} FROM connections WHERE {condition}"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = FeatureRows::with_capacity(0);
+        while let Some(r) = rows.next()? {
+            out.push_sql_row(r)?;
+            if out.len() % LOAD_REPORT_EVERY == 0 && !on_row(out.len()) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(out))
+    })
+}
+
+fn cancelled() -> Failure {
+    TrainError::Cancelled.into()
+}
+
+fn load_and_fit(
+    store: &Store,
+    dataset_id: &str,
+    options: &TrainOptions,
+    progress: &dyn Fn(&TrainingProgress),
+    cancel: &CancelToken,
+) -> Result<(TrainedEnsemble, usize), Failure> {
+    let settings = load_settings(store, dataset_id)?;
+    let expected = datasets::count_connections(store, &settings)
+        .map_err(|e| Failure {
+            code: "DATASET_CHANGED".into(),
+            details: e.to_string(),
+        })?
+        .max(1);
+    // Loading is about a tenth of the work on a typical dataset.
+    const LOAD_SHARE: f64 = 0.1;
+    let report = |phase, fraction, connections, config: Option<&str>, it, max| {
+        progress(&TrainingProgress {
+            dataset_id: dataset_id.to_owned(),
+            phase,
+            fraction,
+            connections,
+            feature_config: config.map(str::to_owned),
+            iteration: it,
+            max_iterations: max,
+        });
+    };
+    report(TrainingPhase::Loading, 0.0, 0, None, 0, 0);
+    let rows = load_rows(store, &settings, |n| {
+        report(
+            TrainingPhase::Loading,
+            LOAD_SHARE * (n as f64 / expected as f64).min(1.0),
+            n as u64,
+            None,
+            0,
+            0,
+        );
+        !cancel.is_cancelled()
+    })?
+    .ok_or_else(cancelled)?;
+    if cancel.is_cancelled() {
+        return Err(cancelled());
+    }
+    let n = rows.len();
+    let inputs = rows.inputs();
+    let config = TrainConfig {
+        seed: options.seed,
+        min_connections: options.min_connections,
+        model: options.model,
+        bin_count: options.bin_count.clamp(1, datasets::MAX_BIN_COUNT),
+        ..TrainConfig::default()
+    };
+    let ensemble = ueba_analytics::train(&inputs, &config, &|p| {
+        report(
+            TrainingPhase::Fitting,
+            LOAD_SHARE + (1.0 - LOAD_SHARE) * p.fraction,
+            n as u64,
+            Some(p.config),
+            p.iteration as u32,
+            p.max_iterations as u32,
+        );
+        !cancel.is_cancelled()
+    })?;
+    Ok((ensemble, n))
+}
+
+/// The stored format of the weights.
+pub(crate) const WEIGHTS_FORMAT: &str = "ueba-analytics-json-1";
+
+/// Whether this run's TRAINING rows are still there (an update or delete removes them).
+fn run_still_current(
+    tx: &rusqlite::Connection,
+    dataset_id: &str,
+    run: i64,
+) -> rusqlite::Result<bool> {
+    let n: i64 = tx.query_row(
+        "SELECT count(*) FROM training_results WHERE dataset_id = ?1 AND created = ?2",
+        params![dataset_id, run],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+fn release_lease(tx: &rusqlite::Connection, run: i64) -> rusqlite::Result<()> {
+    if read_lease(tx)?.is_some_and(|l| l.run == run) {
+        tx.execute("DELETE FROM settings WHERE key = ?1", [LEASE_KEY])?;
+    }
+    Ok(())
+}
+
+fn save_success(
+    store: &Store,
+    dataset_id: &str,
+    run: i64,
+    options: &TrainOptions,
+    ensemble: &TrainedEnsemble,
+) -> Result<bool, Failure> {
+    let weights = ensemble.to_json().map_err(|e| Failure {
+        code: "STORAGE_FAILURE".into(),
+        details: format!("could not serialise the trained models: {e}"),
+    })?;
+    store.write(|c| {
+        let tx = c.transaction()?;
+        if !run_still_current(&tx, dataset_id, run)? {
+            release_lease(&tx, run)?;
+            tx.commit()?;
+            return Err(Failure {
+                code: "DATASET_CHANGED".into(),
+                details: "the dataset was changed or deleted while it was being trained; the result was discarded".into(),
+            });
+        }
+        for r in &ensemble.results {
+            tx.execute(
+                "UPDATE training_results SET status = 'SUCCESS', num_connections = ?4, mean = ?5, std = ?6,
+                     quantile_99 = ?7, quantile_999 = ?8, training_log = ?9, training_dataset_loss = ?10,
+                     validation_dataset_loss = ?11, validation_scores = ?12
+                 WHERE dataset_id = ?1 AND created = ?2 AND feature_config_name = ?3",
+                params![
+                    dataset_id,
+                    run,
+                    r.name,
+                    r.num_connections as i64,
+                    r.mean,
+                    r.std,
+                    r.quantile_99,
+                    r.quantile_999,
+                    r.log.join("\n"),
+                    serde_json::to_string(&r.training_loss).unwrap_or_default(),
+                    serde_json::to_string(&r.validation_loss).unwrap_or_default(),
+                    encode_scores(&r.validation_scores),
+                ],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO model_weights (dataset_id, format, weights, created) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (dataset_id) DO UPDATE SET format = excluded.format, weights = excluded.weights,
+                 created = excluded.created",
+            params![dataset_id, WEIGHTS_FORMAT, weights.as_bytes(), run],
+        )?;
+        tx.execute(
+            "UPDATE datasets SET last_training = ?2 WHERE id = ?1",
+            params![dataset_id, run],
+        )?;
+        let use_once_trained: bool = tx.query_row(
+            "SELECT use_for_inference_once_trained FROM datasets WHERE id = ?1",
+            [dataset_id],
+            |r| r.get(0),
+        )?;
+        let activate = options.set_active_after_training || use_once_trained;
+        if activate {
+            super::analysis::activate(&tx, dataset_id)?;
+        }
+        release_lease(&tx, run)?;
+        tx.commit()?;
+        Ok(activate)
+    })
+}
+
+fn save_failure(
+    store: &Store,
+    dataset_id: &str,
+    run: i64,
+    failure: &Failure,
+) -> Result<(), Failure> {
+    store.write(|c| {
+        let tx = c.transaction()?;
+        tx.execute(
+            "UPDATE training_results SET status = 'FAILURE', error_code = ?3, error_details = ?4,
+                 training_log = ?4
+             WHERE dataset_id = ?1 AND created = ?2 AND status = 'TRAINING'",
+            params![dataset_id, run, failure.code, failure.details],
+        )?;
+        release_lease(&tx, run)?;
+        tx.commit()?;
+        Ok(())
+    })
+}
