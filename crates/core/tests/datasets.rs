@@ -390,6 +390,14 @@ mod analysis {
         assert_eq!(status::service(&store).expect("status").status, "RUNNING");
 
         record(&store, &id, 2, "TRAINING", false);
+        // A training counts as running while its process holds a live lease.
+        let lease = format!(
+            r#"{{"dataset_id":"{id}","run":2,"heartbeat_ms":{}}}"#,
+            chrono::Utc::now().timestamp_millis()
+        );
+        store
+            .set_setting("training_lease", &lease)
+            .expect("lease");
         assert_eq!(
             status::internal(&store).expect("internal").training_status,
             "RETRAINING"

@@ -146,6 +146,7 @@ pub fn service(store: &Store) -> Result<ServiceStatus, StoreError> {
         )
         .map_err(StoreError::from)
     })?;
+    let (anomalies, blocked) = super::scoring::count_anomalies(store)?;
     let mut issues = Vec::new();
     let issue = |severity: &str, code: &str, message: &str| StatusIssue {
         severity: severity.to_owned(),
@@ -190,6 +191,8 @@ pub fn service(store: &Store) -> Result<ServiceStatus, StoreError> {
         status_details: vec![
             detail("connections", connections.to_string()),
             detail("datasets", datasets.to_string()),
+            detail("anomalies", anomalies.to_string()),
+            detail("blocked_connections", blocked.to_string()),
             detail("training_status", internal.training_status.clone()),
             detail(
                 "active_dataset",
