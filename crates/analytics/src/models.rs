@@ -47,9 +47,14 @@ pub(crate) enum FitError {
 pub struct GmmParams {
     /// Number of mixture components.
     pub components: usize,
+    /// Most training rows EM iterates over (an evenly strided sample of larger sets; the
+    /// validation loss uses at most half as many). A mixture of a few components in a handful
+    /// of dimensions is pinned down by tens of thousands of rows; more only costs time.
+    pub max_fit_rows: usize,
     /// Maximum EM iterations.
     pub max_iterations: usize,
-    /// Stop when the training NLL improves by less than this (relative).
+    /// Stop when the mean training NLL improves by less than this (absolute, as scikit-learn's
+    /// `tol`).
     pub tolerance: f64,
     /// Added to every covariance diagonal (standardised units); keeps constant directions
     /// (e.g. a flag that never fires in training) from having zero variance.
@@ -62,8 +67,9 @@ impl Default for GmmParams {
     fn default() -> Self {
         Self {
             components: 6,
+            max_fit_rows: 50_000,
             max_iterations: 100,
-            tolerance: 1e-5,
+            tolerance: 1e-3,
             reg_covariance: 1e-3,
             seed: 42,
         }
@@ -114,6 +120,15 @@ impl GaussianMixtureModel {
         if n < 2 || d == 0 {
             return Err(FitError::Numerical("not enough training rows".into()));
         }
+        let strided = |x: ArrayView2<'_, f64>, most: usize| {
+            let step = x.nrows().div_ceil(most.max(1)).max(1);
+            x.slice_axis(Axis(0), Slice::new(0, None, step as isize))
+                .to_owned()
+        };
+        let train_sample = strided(train, params.max_fit_rows);
+        let valid_sample = strided(valid, params.max_fit_rows / 2);
+        let (train, valid) = (train_sample.view(), valid_sample.view());
+        let n = train.nrows();
         let k = params.components.clamp(1, n / 2);
         // KMeans on an evenly strided subsample: initialisation only needs the rough layout,
         // and the full EM below sees every row.
@@ -161,7 +176,7 @@ impl GaussianMixtureModel {
                 return Err(FitError::Cancelled);
             }
             // The returned model is the one whose loss was recorded last.
-            let converged = (prev - train_nll).abs() <= params.tolerance * (1.0 + train_nll.abs());
+            let converged = (prev - train_nll).abs() <= params.tolerance;
             if converged || it + 1 >= params.max_iterations {
                 break;
             }
@@ -171,27 +186,64 @@ impl GaussianMixtureModel {
         Ok((model, report))
     }
 
-    /// Weights, means and regularised covariances from responsibilities.
+    /// Weights, means and regularised covariances from responsibilities. Plain loops: with a
+    /// handful of features, matrix-library calls spend more on packing than on arithmetic.
     fn m_step(x: ArrayView2<f64>, resp: &Array2<f64>, reg: f64) -> Result<Self, FitError> {
         let (n, d) = x.dim();
         let k = resp.ncols();
-        let nk = resp.sum_axis(Axis(0)).mapv(|v| v.max(1e-10));
-        let means = resp.t().dot(&x) / nk.view().insert_axis(Axis(1));
+        let mut nk = vec![0.0; k];
+        let mut sums = Array2::<f64>::zeros((k, d));
+        for (row, r) in x.outer_iter().zip(resp.outer_iter()) {
+            for j in 0..k {
+                let w = r[j];
+                if w == 0.0 {
+                    continue;
+                }
+                nk[j] += w;
+                for (s, &v) in sums.row_mut(j).iter_mut().zip(row.iter()) {
+                    *s += w * v;
+                }
+            }
+        }
+        let nk: Vec<f64> = nk.into_iter().map(|v| v.max(1e-10)).collect();
+        let mut means = sums;
+        for (mut m, &c) in means.outer_iter_mut().zip(&nk) {
+            m.mapv_inplace(|v| v / c);
+        }
+        let mut covs = vec![0.0; k * d * d];
+        let mut diff = vec![0.0; d];
+        for (row, r) in x.outer_iter().zip(resp.outer_iter()) {
+            for j in 0..k {
+                let w = r[j];
+                if w == 0.0 {
+                    continue;
+                }
+                for ((t, &v), &m) in diff.iter_mut().zip(row.iter()).zip(means.row(j).iter()) {
+                    *t = v - m;
+                }
+                let cov = &mut covs[j * d * d..(j + 1) * d * d];
+                for a in 0..d {
+                    let wa = w * diff[a];
+                    for b in a..d {
+                        cov[a * d + b] += wa * diff[b];
+                    }
+                }
+            }
+        }
         let mut whiten = Array3::<f64>::zeros((k, d, d));
         let mut log_norm = Array1::<f64>::zeros(k);
         for j in 0..k {
-            let centred = &x - &means.row(j);
-            let weighted = &centred * &resp.column(j).insert_axis(Axis(1));
-            let mut cov = weighted.t().dot(&centred) / nk[j];
-            for i in 0..d {
-                cov[[i, i]] += reg;
-            }
+            let c = &covs[j * d * d..(j + 1) * d * d];
+            let cov = Array2::from_shape_fn((d, d), |(a, b)| {
+                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                c[lo * d + hi] / nk[j] + if a == b { reg } else { 0.0 }
+            });
             let (w, log_det) = whitening(&cov)?;
             whiten.index_axis_mut(Axis(0), j).assign(&w);
             log_norm[j] = (nk[j] / n as f64).ln() - 0.5 * (d as f64 * LN_2PI + log_det);
         }
         Ok(Self {
-            weights: nk / n as f64,
+            weights: Array1::from(nk) / n as f64,
             means,
             whiten,
             log_norm,
@@ -200,16 +252,30 @@ impl GaussianMixtureModel {
 
     /// log(wₖ N(x | μₖ, Σₖ)) for every row and component (n × k).
     fn component_log_prob(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        let (n, d) = x.dim();
         let k = self.means.nrows();
-        let mut out = Array2::<f64>::zeros((x.nrows(), k));
-        for j in 0..k {
-            let z = (&x - &self.means.row(j)).dot(&self.whiten.index_axis(Axis(0), j));
-            let q = z.map_axis(Axis(1), |r| r.dot(&r));
-            let ln = self.log_norm[j];
-            out.column_mut(j)
-                .iter_mut()
-                .zip(q.iter())
-                .for_each(|(o, &q)| *o = ln - 0.5 * q);
+        // Contiguous copies of the (tiny) parameters keep the inner loops free of strides.
+        let means: Vec<f64> = self.means.iter().copied().collect();
+        let whiten: Vec<f64> = self.whiten.iter().copied().collect();
+        let mut out = Array2::<f64>::zeros((n, k));
+        let mut diff = vec![0.0; d];
+        for (row, mut o) in x.outer_iter().zip(out.outer_iter_mut()) {
+            for j in 0..k {
+                let mu = &means[j * d..(j + 1) * d];
+                for ((t, &v), &m) in diff.iter_mut().zip(row.iter()).zip(mu) {
+                    *t = v - m;
+                }
+                let w = &whiten[j * d * d..(j + 1) * d * d];
+                let mut q = 0.0;
+                for c in 0..d {
+                    let mut z = 0.0;
+                    for (r, &t) in diff.iter().enumerate() {
+                        z += t * w[r * d + c];
+                    }
+                    q += z * z;
+                }
+                o[j] = self.log_norm[j] - 0.5 * q;
+            }
         }
         out
     }

@@ -2,7 +2,9 @@
 
 use ueba_core::ingest::IngestError;
 use ueba_core::ueba::analysis::AnalysisError;
+use ueba_core::ueba::scoring::ScoringError;
 use ueba_core::ueba::settings::SettingsError;
+use ueba_core::ueba::training::TrainingError;
 use ueba_core::ueba::DatasetError;
 use ueba_core::StoreError;
 
@@ -44,6 +46,20 @@ pub enum Failure {
     /// Settings were refused.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// A training could not start.
+    #[error(transparent)]
+    Training(#[from] TrainingError),
+    /// A training ran and failed (recorded as FAILURE).
+    #[error("training failed ({code}): {details}")]
+    TrainingFailed {
+        /// The stored error code.
+        code: String,
+        /// The stored error details.
+        details: String,
+    },
+    /// Scoring failed.
+    #[error(transparent)]
+    Scoring(#[from] ScoringError),
     /// Writing an output file failed.
     #[error("{0}")]
     Output(String),
@@ -67,6 +83,21 @@ impl Failure {
             | Failure::Analysis(AnalysisError::Store(_)) => DATABASE,
             Failure::Analysis(AnalysisError::NotFound(_)) => NOT_FOUND,
             Failure::Analysis(_) => CONFLICT,
+            Failure::Training(TrainingError::NotFound(_)) => NOT_FOUND,
+            Failure::Training(TrainingError::AlreadyRunning(_)) => CONFLICT,
+            Failure::Training(TrainingError::Store(_)) => DATABASE,
+            Failure::Training(TrainingError::Spawn(_)) => INTERNAL,
+            Failure::TrainingFailed { code, .. } => match code.as_str() {
+                "CANCELLED" => CANCELLED,
+                "NOT_ENOUGH_DATA" | "INVALID_CONFIG" => INPUT,
+                "DATASET_CHANGED" => CONFLICT,
+                _ => INTERNAL,
+            },
+            Failure::Scoring(ScoringError::NotFound(_)) => NOT_FOUND,
+            Failure::Scoring(ScoringError::NotTrained(_) | ScoringError::NotAnalyzing) => CONFLICT,
+            Failure::Scoring(ScoringError::Input(_)) => INPUT,
+            Failure::Scoring(ScoringError::Output { .. }) => INTERNAL,
+            Failure::Scoring(ScoringError::BadWeights { .. } | ScoringError::Store(_)) => DATABASE,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! progress and prints results (as text, or as JSON with `--json`).
 
 mod args;
+mod engine;
 mod exit;
 mod progress;
 mod run;

@@ -120,6 +120,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Settings(cmd) => crate::ueba::settings(cli.json, &store, cmd)?,
         Command::Analyze(cmd) => crate::ueba::analyze(cli.json, &store, cmd)?,
         Command::Status => crate::ueba::print_status(cli.json, &store)?,
+        Command::Train(args) => {
+            crate::engine::train(cli.json, cli.progress, &store, args, &cancel)?
+        }
+        Command::Anomalies(cmd) => crate::engine::anomalies(cli.json, &store, cmd)?,
+        Command::Score(args) => crate::engine::score(cli.json, &store, args)?,
+        Command::Evaluate(args) => crate::engine::evaluate(cli.json, &store, &args.source)?,
         Command::Stats => {
             let o = stats::overview(&store)?;
             if cli.json {

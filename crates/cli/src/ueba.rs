@@ -240,6 +240,9 @@ pub fn analyze(json: bool, store: &Store, cmd: &AnalyzeCommand) -> Result<(), Fa
         AnalyzeCommand::Start { dataset } => analysis::start(store, dataset)?,
         AnalyzeCommand::Stop => analysis::stop(store)?,
         AnalyzeCommand::Status => analysis::state(store)?,
+        AnalyzeCommand::Rescore { from, to } => {
+            return crate::engine::rescore(json, store, *from, *to);
+        }
     };
     if json {
         print_json(&json!(state));

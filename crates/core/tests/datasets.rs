@@ -395,9 +395,7 @@ mod analysis {
             r#"{{"dataset_id":"{id}","run":2,"heartbeat_ms":{}}}"#,
             chrono::Utc::now().timestamp_millis()
         );
-        store
-            .set_setting("training_lease", &lease)
-            .expect("lease");
+        store.set_setting("training_lease", &lease).expect("lease");
         assert_eq!(
             status::internal(&store).expect("internal").training_status,
             "RETRAINING"

@@ -16,7 +16,9 @@ use std::time::Duration;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use ueba_analytics::{FeatureConfig, ModelKind, TrainConfig, TrainError, TrainedEnsemble};
+use ueba_analytics::{FeatureConfig, TrainConfig, TrainError, TrainedEnsemble};
+
+pub use ueba_analytics::ModelKind;
 
 use super::datasets::{self, encode_scores, TimeRangeSettings};
 use super::rows::{FeatureRows, FEATURE_COLUMNS};
@@ -518,6 +520,7 @@ fn load_and_fit(
         });
     };
     report(TrainingPhase::Loading, 0.0, 0, None, 0, 0);
+    let load_started = std::time::Instant::now();
     let rows = load_rows(store, &settings, |n| {
         report(
             TrainingPhase::Loading,
@@ -534,6 +537,11 @@ fn load_and_fit(
         return Err(cancelled());
     }
     let n = rows.len();
+    tracing::debug!(
+        rows = n,
+        load_s = load_started.elapsed().as_secs_f64(),
+        "training data loaded"
+    );
     let inputs = rows.inputs();
     let config = TrainConfig {
         seed: options.seed,
