@@ -456,3 +456,130 @@ fn analysis_refuses_an_untrained_dataset_and_status_says_why() {
         "STOPPED"
     );
 }
+
+/// The whole loop from the command line: demo data, dataset, train with progress, analysis,
+/// scores, evaluation, anomalies; and the exit codes of the refusals on the way.
+#[test]
+fn train_analyze_score_and_evaluate_from_the_command_line() {
+    let e = env();
+    let ok = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&e.run(&[
+        "demo",
+        "--connections",
+        "20000",
+        "--days",
+        "28",
+        "--end",
+        "2026-03-01",
+        "--attack-start",
+        "2026-02-22",
+        "--attack-end",
+        "2026-03-01",
+        "--attack-rate",
+        "0.01",
+        "--progress",
+        "none",
+    ]));
+    let created = e.run(&[
+        "--json",
+        "dataset",
+        "create",
+        "--start",
+        "2026-02-01",
+        "--end",
+        "2026-02-22",
+    ]);
+    ok(&created);
+    let id = json(&created)["id"].as_str().expect("id").to_owned();
+
+    // Analysis refuses an untrained dataset (conflict, 6) and says why.
+    let refused = e.run(&["analyze", "start", &id]);
+    assert_eq!(refused.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("has not been trained"));
+    // Unknown dataset: not found (5).
+    assert_eq!(e.run(&["train", "nope"]).status.code(), Some(5));
+    // Too few connections: input rejected (3), with the numbers.
+    let few = e.run(&["train", &id, "--min-connections", "1000000"]);
+    assert_eq!(few.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&few.stderr).contains("at least 1000000"));
+
+    let trained = e.run(&["--progress", "json", "--json", "train", &id, "--activate"]);
+    ok(&trained);
+    let outcome = json(&trained);
+    assert_eq!(outcome["status"], "SUCCESS");
+    assert_eq!(outcome["activated"], true);
+    let progress: Vec<serde_json::Value> = String::from_utf8_lossy(&trained.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(progress.iter().any(|p| p["phase"] == "fitting"));
+
+    let status = json(&e.run(&["--json", "status"]));
+    assert_eq!(status["internal"]["training_status"], "MODELS_AVAILABLE");
+
+    ok(&e.run(&["settings", "anomaly", "--threshold", "0.5", "--action", "BLOCK"]));
+    let rescored = e.run(&["--json", "analyze", "rescore", "--from", "2026-02-22"]);
+    ok(&rescored);
+    let report = json(&rescored);
+    assert!(report["anomalies"].as_u64().expect("anomalies") > 0);
+    assert_eq!(report["anomalies"], report["blocked"]);
+    let listed = json(&e.run(&["--json", "anomalies", "list", "--limit", "5"]));
+    assert_eq!(listed["count"], 5);
+    assert!(listed["items"][0]["explanation"].is_array());
+
+    let scores = e.dir.path().join("scores.csv");
+    let scored = e.run(&[
+        "score",
+        "--dataset",
+        &id,
+        "--from",
+        "2026-02-22",
+        "--output",
+        scores.to_str().expect("path"),
+    ]);
+    ok(&scored);
+    let text = std::fs::read_to_string(&scores).expect("scores");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,score,anomalous,feature_config,reasons"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 1000);
+    let first: Vec<&str> = rows[0].splitn(5, ',').collect();
+    let score: f64 = first[1].parse().expect("score");
+    assert!((0.0..=1.0).contains(&score));
+    assert!(first[2] == "true" || first[2] == "false");
+
+    let eval = json(&e.run(&["--json", "evaluate", "--dataset", &id, "--from", "2026-02-22"]));
+    assert!(eval["roc_auc"].as_f64().expect("roc") > 0.8, "{eval}");
+    assert!(eval["attacks"].as_u64().expect("attacks") > 0);
+
+    // A file with a bad row is refused (3) and the output is not left half-written.
+    let bad = e.file(
+        "bad.csv",
+        "connected,user,type,target_host,remote_address\n2026-03-01T00:00:00Z,a,SSH,h,10.0.0.1\n2026-03-01T01:00:00Z,b,SSH,h,not-an-ip\n",
+    );
+    let out = e.dir.path().join("bad-scores.csv");
+    let failed = e.run(&[
+        "score",
+        "--dataset",
+        &id,
+        "--input",
+        bad.to_str().expect("path"),
+        "--output",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(failed.status.code(), Some(3));
+    let msg = String::from_utf8_lossy(&failed.stderr);
+    assert!(msg.contains("bad.csv, line 3") && msg.contains("remote_address"), "{msg}");
+    assert!(!out.exists());
+
+    // The active dataset cannot be deleted (6) until analysis stops.
+    assert_eq!(e.run(&["dataset", "delete", &id]).status.code(), Some(6));
+    ok(&e.run(&["analyze", "stop"]));
+    ok(&e.run(&["dataset", "delete", &id]));
+}
