@@ -46,7 +46,7 @@ pub struct AppInfo {
 }
 
 /// Runs database work on a blocking thread and maps its error.
-async fn blocking<T, E>(
+pub(crate) async fn blocking<T, E>(
     work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, CommandError>
 where

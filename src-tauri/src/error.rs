@@ -49,3 +49,23 @@ impl From<tauri::Error> for CommandError {
         Self::message(e.to_string())
     }
 }
+
+/// Errors of the UEBA services carry only their message (which names the dataset, property
+/// or reason) to the front end.
+macro_rules! message_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for CommandError {
+            fn from(e: $t) -> Self {
+                Self::message(e.to_string())
+            }
+        }
+    )*};
+}
+
+message_errors!(
+    ueba_core::ueba::DatasetError,
+    ueba_core::ueba::analysis::AnalysisError,
+    ueba_core::ueba::settings::SettingsError,
+    ueba_core::ueba::training::TrainingError,
+    ueba_core::ueba::scoring::ScoringError
+);

@@ -9,6 +9,7 @@ mod commands;
 mod error;
 mod state;
 mod throttle;
+mod ueba_commands;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,6 +86,24 @@ fn main() {
             commands::import_files,
             commands::cancel_import,
             commands::backup,
+            ueba_commands::list_datasets,
+            ueba_commands::get_dataset,
+            ueba_commands::create_dataset,
+            ueba_commands::update_dataset,
+            ueba_commands::delete_dataset,
+            ueba_commands::count_dataset_connections,
+            ueba_commands::train_dataset,
+            ueba_commands::cancel_training,
+            ueba_commands::running_training,
+            ueba_commands::analysis_state,
+            ueba_commands::start_analysis,
+            ueba_commands::stop_analysis,
+            ueba_commands::anomaly_settings,
+            ueba_commands::save_anomaly_settings,
+            ueba_commands::flag_preview,
+            ueba_commands::rescore,
+            ueba_commands::list_anomalies,
+            ueba_commands::service_status,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -54,6 +54,8 @@ pub struct AppState {
     pub import_cancel: CancelToken,
     /// Whether an import is running (only one at a time).
     import_running: AtomicBool,
+    /// Cancels the training this window started, while it runs.
+    training_cancel: Mutex<Option<CancelToken>>,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             demo: Mutex::new(demo),
             import_cancel: CancelToken::new(),
             import_running: AtomicBool::new(false),
+            training_cancel: Mutex::new(None),
         }
     }
 
@@ -96,6 +99,24 @@ impl AppState {
         }
         self.import_cancel.reset();
         Ok(ImportGuard(&self.import_running))
+    }
+}
+
+impl AppState {
+    /// Remembers how to cancel the training just started (or forgets it with `None`).
+    pub fn set_training_cancel(&self, token: Option<CancelToken>) {
+        *lock(&self.training_cancel) = token;
+    }
+
+    /// Cancels the training this window started; false when none is running.
+    pub fn cancel_training(&self) -> bool {
+        match lock(&self.training_cancel).as_ref() {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
     }
 }
 

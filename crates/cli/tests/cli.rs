@@ -523,7 +523,14 @@ fn train_analyze_score_and_evaluate_from_the_command_line() {
     let status = json(&e.run(&["--json", "status"]));
     assert_eq!(status["internal"]["training_status"], "MODELS_AVAILABLE");
 
-    ok(&e.run(&["settings", "anomaly", "--threshold", "0.5", "--action", "BLOCK"]));
+    ok(&e.run(&[
+        "settings",
+        "anomaly",
+        "--threshold",
+        "0.5",
+        "--action",
+        "BLOCK",
+    ]));
     let rescored = e.run(&["--json", "analyze", "rescore", "--from", "2026-02-22"]);
     ok(&rescored);
     let report = json(&rescored);
@@ -546,7 +553,10 @@ fn train_analyze_score_and_evaluate_from_the_command_line() {
     ok(&scored);
     let text = std::fs::read_to_string(&scores).expect("scores");
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("id,score,anomalous,feature_config,reasons"));
+    assert_eq!(
+        lines.next(),
+        Some("id,score,anomalous,feature_config,reasons")
+    );
     let rows: Vec<&str> = lines.collect();
     assert!(rows.len() > 1000);
     let first: Vec<&str> = rows[0].splitn(5, ',').collect();
@@ -554,7 +564,14 @@ fn train_analyze_score_and_evaluate_from_the_command_line() {
     assert!((0.0..=1.0).contains(&score));
     assert!(first[2] == "true" || first[2] == "false");
 
-    let eval = json(&e.run(&["--json", "evaluate", "--dataset", &id, "--from", "2026-02-22"]));
+    let eval = json(&e.run(&[
+        "--json",
+        "evaluate",
+        "--dataset",
+        &id,
+        "--from",
+        "2026-02-22",
+    ]));
     assert!(eval["roc_auc"].as_f64().expect("roc") > 0.8, "{eval}");
     assert!(eval["attacks"].as_u64().expect("attacks") > 0);
 
@@ -575,7 +592,10 @@ fn train_analyze_score_and_evaluate_from_the_command_line() {
     ]);
     assert_eq!(failed.status.code(), Some(3));
     let msg = String::from_utf8_lossy(&failed.stderr);
-    assert!(msg.contains("bad.csv, line 3") && msg.contains("remote_address"), "{msg}");
+    assert!(
+        msg.contains("bad.csv, line 3") && msg.contains("remote_address"),
+        "{msg}"
+    );
     assert!(!out.exists());
 
     // The active dataset cannot be deleted (6) until analysis stops.

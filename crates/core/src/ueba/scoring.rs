@@ -776,6 +776,12 @@ pub struct FlagPreview {
     /// `flagged[k]` = connections flagged at threshold `k / 100`.
     #[ts(type = "number[]")]
     pub flagged: Vec<u64>,
+    /// Start of the range scored (epoch ms), when bounded.
+    #[ts(type = "number | null")]
+    pub from: Option<i64>,
+    /// End of the range scored (epoch ms), when bounded.
+    #[ts(type = "number | null")]
+    pub to: Option<i64>,
 }
 
 /// Scores `[from, to)` once and counts what every threshold step would flag.
@@ -805,5 +811,23 @@ pub fn flag_preview(
         dataset_id: dataset_id.to_owned(),
         connections,
         flagged,
+        from,
+        to,
     })
+}
+
+/// [`flag_preview`] over the last `days` days of stored traffic (ending at the newest
+/// connection, so imported or demo data from the past previews as well as live data).
+pub fn flag_preview_recent(
+    store: &Store,
+    dataset_id: &str,
+    days: u32,
+) -> Result<FlagPreview, ScoringError> {
+    let newest: Option<i64> = store.read(|c| {
+        c.query_row("SELECT max(connected) FROM connections", [], |r| r.get(0))
+            .map_err(StoreError::from)
+    })?;
+    let to = newest.map(|t| t + 1);
+    let from = to.map(|t| t - i64::from(days.max(1)) * 86_400_000);
+    flag_preview(store, dataset_id, from, to)
 }
