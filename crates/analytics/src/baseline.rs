@@ -8,11 +8,15 @@
 //! - an **unseen source, subnet, host, account, protocol or auth method** gets count 0; the
 //!   additive smoothing α keeps its rarity finite (−ln(α / (total + α·K))).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// Keys are short texts hashed millions of times per training; Fx is several times faster than
+// SipHash and the keys are not attacker-chosen in a way that matters for a local tool.
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::features::{hour_of_day, is_weekend, subnet_of};
+use crate::features::{hour_of_day, is_weekend, subnet_key};
 use crate::input::ConnectionFeaturesInput;
 
 /// Default additive smoothing for rarity.
@@ -178,7 +182,7 @@ impl UserProfile {
             self.weekend += 1;
         }
         self.sources.add(c.remote_address);
-        self.subnets.add(&subnet_of(c.remote_address));
+        self.subnets.add(&subnet_key(c.remote_address));
         let host = match self.hosts.get_mut(c.target_host) {
             Some(h) => h,
             None => self.hosts.entry(c.target_host.to_owned()).or_default(),
@@ -256,7 +260,7 @@ impl Baseline {
     where
         I: IntoIterator<Item = &'a ConnectionFeaturesInput<'a>>,
     {
-        let mut users: HashMap<String, (UserProfile, VolumeValues)> = HashMap::new();
+        let mut users: HashMap<String, (UserProfile, VolumeValues)> = HashMap::default();
         let mut population = UserProfile::new();
         let mut pop_vol = VolumeValues::default();
         for c in inputs {

@@ -1,7 +1,7 @@
 //! Plain-words explanations computed from the feature values against the baseline.
 
 use crate::baseline::{Baseline, RobustStat, UserProfile};
-use crate::features::{hour_of_day, is_weekend, subnet_of, FeatureConfig};
+use crate::features::{hour_of_day, is_weekend, subnet_key, subnet_of, FeatureConfig};
 use crate::input::ConnectionFeaturesInput;
 use crate::train::TrainedEnsemble;
 
@@ -91,7 +91,8 @@ fn source_reasons(
         ));
     }
     let subnet = subnet_of(addr);
-    if subnet != addr && p.subnets.count(&subnet) == 0 {
+    let key = subnet_key(addr);
+    if key != addr && p.subnets.count(&key) == 0 {
         out.push(format!("subnet {subnet} never seen for {}", c.user));
     }
     if b.population.sources.count(addr) == 0 {

@@ -1,5 +1,6 @@
 //! The feature configs: each turns a connection plus the baseline into a short vector.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use ndarray::Array2;
@@ -35,6 +36,17 @@ pub fn subnet_of(address: &str) -> String {
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
         Err(_) => address.to_owned(),
+    }
+}
+
+/// The key subnets are counted under: the text up to the last `.` of an IPv4 address (its
+/// /24, without allocating), the /64 of an IPv6 address, the address itself otherwise.
+pub(crate) fn subnet_key(address: &str) -> Cow<'_, str> {
+    match address.parse::<IpAddr>() {
+        // std accepts only the canonical dotted form, so the prefix identifies the /24.
+        Ok(IpAddr::V4(_)) => Cow::Borrowed(address.rsplit_once('.').map_or(address, |(p, _)| p)),
+        Ok(IpAddr::V6(_)) => Cow::Owned(subnet_of(address)),
+        Err(_) => Cow::Borrowed(address),
     }
 }
 
@@ -157,7 +169,7 @@ impl FeatureConfig {
                 out[4] = rarity(we, total, 2, a);
             }
             FeatureConfig::Source => {
-                let subnet = subnet_of(c.remote_address);
+                let subnet = subnet_key(c.remote_address);
                 let (r_src, n_src) = p.sources.rarity(c.remote_address, a, loo);
                 out[0] = r_src;
                 out[1] = p.subnets.rarity(&subnet, a, loo).0;
@@ -211,20 +223,54 @@ pub(crate) fn compute_all(
     inputs: &[ConnectionFeaturesInput<'_>],
     loo: bool,
 ) -> Vec<Array2<f64>> {
+    // Scoring callers split their batches over the cores themselves.
+    compute_rows(baseline, inputs.len(), |i| &inputs[i], loo, 1)
+}
+
+/// Feature matrices of the rows `row(0..n)` (the training split is a set of indexes into the
+/// caller's inputs; copying a million inputs into split order would cost more than it saves).
+pub(crate) fn compute_rows<'a, 'b: 'a>(
+    baseline: &Baseline,
+    n: usize,
+    row: impl Fn(usize) -> &'a ConnectionFeaturesInput<'b> + Sync,
+    loo: bool,
+    threads: usize,
+) -> Vec<Array2<f64>> {
     let mut mats: Vec<Array2<f64>> = FeatureConfig::ALL
         .iter()
-        .map(|f| Array2::zeros((inputs.len(), f.dim())))
+        .map(|f| Array2::zeros((n, f.dim())))
         .collect();
-    let mut buf = [0.0f64; 8];
-    for (i, c) in inputs.iter().enumerate() {
-        let (p, _) = baseline.profile(c.user, loo);
-        for (f, m) in FeatureConfig::ALL.iter().zip(mats.iter_mut()) {
-            let d = f.dim();
-            f.fill(baseline, p, c, loo, &mut buf[..d]);
-            for (j, v) in buf[..d].iter().enumerate() {
-                m[[i, j]] = *v;
+    let fill = |start: usize, parts: &mut [ndarray::ArrayViewMut2<'_, f64>]| {
+        let mut buf = [0.0f64; 8];
+        let len = parts.first().map_or(0, |p| p.nrows());
+        for i in 0..len {
+            let c = row(start + i);
+            let (p, _) = baseline.profile(c.user, loo);
+            for (f, m) in FeatureConfig::ALL.iter().zip(parts.iter_mut()) {
+                let d = f.dim();
+                f.fill(baseline, p, c, loo, &mut buf[..d]);
+                for (j, v) in buf[..d].iter().enumerate() {
+                    m[[i, j]] = *v;
+                }
             }
         }
+    };
+    // Rows are independent: split them over `threads`.
+    let chunk = n.div_ceil(threads.max(1)).max(4096);
+    let mut pieces: Vec<Vec<ndarray::ArrayViewMut2<'_, f64>>> = Vec::new();
+    for m in mats.iter_mut() {
+        for (k, piece) in m.axis_chunks_iter_mut(ndarray::Axis(0), chunk).enumerate() {
+            if pieces.len() <= k {
+                pieces.push(Vec::new());
+            }
+            pieces[k].push(piece);
+        }
     }
+    std::thread::scope(|s| {
+        for (k, mut parts) in pieces.into_iter().enumerate() {
+            let fill = &fill;
+            s.spawn(move || fill(k * chunk, &mut parts));
+        }
+    });
     mats
 }

@@ -1,5 +1,8 @@
 //! Training orchestration and scoring of the ensemble (one model per feature config).
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use ndarray::Array1;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -10,7 +13,7 @@ use crate::baseline::Baseline;
 use crate::calibrate::{expected_flag_rate, quantile_sorted, Calibrator, Histogram};
 use crate::error::TrainError;
 use crate::explain::explain_row;
-use crate::features::{compute_all, FeatureConfig};
+use crate::features::{compute_all, compute_rows, FeatureConfig};
 use crate::input::ConnectionFeaturesInput;
 use crate::models::{
     AnomalyModel, FitError, GaussianMixtureModel, GmmParams, PcaModel, PcaParams, TrainedModel,
@@ -175,12 +178,13 @@ fn numerical(config: &str, details: impl Into<String>) -> TrainError {
 }
 
 /// Trains one model per feature config on `inputs` (see the crate docs for the pipeline).
-/// `progress` is called at the start of every config and after every iteration; returning
-/// `false` cancels with [`TrainError::Cancelled`]. Deterministic for `config.seed`.
+/// `progress` is called at the start of every config and after every iteration (from the
+/// worker threads, which fit the configs in parallel); returning `false` cancels with
+/// [`TrainError::Cancelled`]. Deterministic for `config.seed`, whatever the thread timing.
 pub fn train(
     inputs: &[ConnectionFeaturesInput<'_>],
     config: &TrainConfig,
-    progress: &dyn Fn(TrainProgress) -> bool,
+    progress: &(dyn Fn(TrainProgress) -> bool + Sync),
 ) -> Result<TrainedEnsemble, TrainError> {
     if inputs.len() < config.min_connections.max(2) {
         return Err(TrainError::TooFewConnections {
@@ -202,161 +206,104 @@ pub fn train(
     order.shuffle(&mut rng);
     let n_val = ((n as f64 * config.validation_fraction).round() as usize).clamp(1, n - 1);
     let (val_idx, train_idx) = order.split_at(n_val);
-    let train_rows: Vec<ConnectionFeaturesInput<'_>> =
-        train_idx.iter().map(|&i| inputs[i]).collect();
-    let val_rows: Vec<ConnectionFeaturesInput<'_>> = val_idx.iter().map(|&i| inputs[i]).collect();
 
-    let baseline = Baseline::fit(train_rows.iter());
+    let baseline = Baseline::fit(train_idx.iter().map(|&i| &inputs[i]));
     // Leave-one-out for training rows: their own observation is in the counts.
-    let train_feats = compute_all(&baseline, &train_rows, true);
-    let val_feats = compute_all(&baseline, &val_rows, false);
+    let cores = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let train_feats = compute_rows(
+        &baseline,
+        train_idx.len(),
+        |k| &inputs[train_idx[k]],
+        true,
+        cores,
+    );
+    let val_feats = compute_rows(
+        &baseline,
+        val_idx.len(),
+        |k| &inputs[val_idx[k]],
+        false,
+        cores,
+    );
 
     let count = FeatureConfig::ALL.len();
-    let mut configs = Vec::with_capacity(count);
-    let mut results = Vec::with_capacity(count);
-    let mut val_raw: Vec<Array1<f64>> = Vec::with_capacity(count);
-    for (ci, (fc, (tr, va))) in FeatureConfig::ALL
-        .iter()
-        .zip(train_feats.iter().zip(val_feats.iter()))
-        .enumerate()
-    {
-        let name = fc.name();
-        let max_it = match config.model {
-            ModelKind::GaussianMixture => config.max_iterations.max(1),
-            ModelKind::Pca => (fc.dim() - 1).min(config.max_iterations.max(1)),
-        };
-        let report = |iteration: usize, tl: f64, vl: f64| -> bool {
-            progress(TrainProgress {
+    let fractions = Mutex::new(vec![0.0; count]);
+    let cancelled = AtomicBool::new(false);
+    let job = Job {
+        config,
+        n,
+        n_train: train_idx.len(),
+        n_val: val_idx.len(),
+        progress: &|ci: usize, name: &'static str, it: usize, max_it: usize, tl: f64, vl: f64| {
+            if cancelled.load(Ordering::Relaxed) {
+                return false;
+            }
+            let fraction = {
+                let mut f = fractions.lock().unwrap_or_else(|p| p.into_inner());
+                f[ci] = it as f64 / max_it.max(1) as f64;
+                f.iter().sum::<f64>() / count as f64
+            };
+            let go_on = progress(TrainProgress {
                 config: name,
                 config_index: ci,
                 config_count: count,
-                iteration,
+                iteration: it,
                 max_iterations: max_it,
                 training_loss: tl,
                 validation_loss: vl,
-                fraction: (ci as f64 + iteration as f64 / max_it as f64) / count as f64,
-            })
-        };
-        if !report(0, f64::NAN, f64::NAN) {
-            return Err(TrainError::Cancelled);
-        }
-        let mut log = vec![format!(
-            "{name}: {} training / {} validation connections, {} features ({})",
-            train_rows.len(),
-            val_rows.len(),
-            fc.dim(),
-            fc.feature_names().join(", ")
-        )];
-        let scaler = Standardizer::fit(tr.view()).map_err(|e| numerical(name, e))?;
-        let xt = scaler.transform(tr.view());
-        let xv = scaler.transform(va.view());
-        log.push(
-            "standardised with linfa-preprocessing LinearScaler (fitted on the training split)"
-                .into(),
-        );
-        let seed = config.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(ci as u64 + 1));
-        let mut observer = |it: usize, tl: f64, vl: f64| report(it, tl, vl);
-        let fitted = match config.model {
-            ModelKind::GaussianMixture => {
-                let p = GmmParams {
-                    components: config.gmm_components,
-                    max_iterations: max_it,
-                    seed,
-                    ..GmmParams::default()
-                };
-                log.push(format!(
-                    "gaussian_mixture: {} components, full covariance (+{} on the diagonal), KMeans++ initialisation (seed {seed})",
-                    p.components, p.reg_covariance
-                ));
-                GaussianMixtureModel::fit_inner(xt.view(), xv.view(), &p, &mut observer)
-                    .map(|(m, r)| (TrainedModel::GaussianMixture(m), r))
+                fraction,
+            });
+            if !go_on {
+                cancelled.store(true, Ordering::Relaxed);
             }
-            ModelKind::Pca => {
-                let p = PcaParams {
-                    explained_variance: config.pca_explained_variance,
-                    max_components: max_it,
-                };
-                log.push(format!(
-                    "pca: exact (covariance + eigh), k chosen by {:.0} % explained variance",
-                    p.explained_variance * 100.0
-                ));
-                PcaModel::fit_inner(xt.view(), xv.view(), &p, &mut observer)
-                    .map(|(m, r)| (TrainedModel::Pca(m), r))
+            go_on
+        },
+    };
+    // Configs are independent: fit them on all cores, each worker taking the next config.
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<Fitted, TrainError>>>> =
+        (0..count).map(|_| Mutex::new(None)).collect();
+    let workers = cores.clamp(1, count);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let ci = next.fetch_add(1, Ordering::Relaxed);
+                if ci >= count {
+                    break;
+                }
+                let fitted = fit_config(&job, ci, &train_feats[ci], &val_feats[ci]);
+                if fitted.is_err() {
+                    cancelled.store(true, Ordering::Relaxed);
+                }
+                *slots[ci].lock().unwrap_or_else(|p| p.into_inner()) = Some(fitted);
+            });
+        }
+    });
+    drop(train_feats);
+    let mut configs = Vec::with_capacity(count);
+    let mut results = Vec::with_capacity(count);
+    let mut val_raw: Vec<Array1<f64>> = Vec::with_capacity(count);
+    let mut first_error = None;
+    for slot in slots {
+        match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(Ok(f)) => {
+                configs.push(f.trained);
+                results.push(f.result);
+                val_raw.push(f.validation_raw);
             }
-        };
-        let (model, fit) = fitted.map_err(|e| match e {
-            FitError::Cancelled => TrainError::Cancelled,
-            FitError::Numerical(d) => numerical(name, d),
-        })?;
-        let loss_name = match model {
-            TrainedModel::GaussianMixture(_) => "mean NLL",
-            TrainedModel::Pca(_) => "mean reconstruction error",
-        };
-        let step = match model {
-            TrainedModel::GaussianMixture(_) => "iteration",
-            TrainedModel::Pca(_) => "components",
-        };
-        for (i, (tl, vl)) in fit
-            .training_loss
-            .iter()
-            .zip(&fit.validation_loss)
-            .enumerate()
-        {
-            log.push(format!(
-                "{step} {}: training {loss_name} {tl:.6}, validation {loss_name} {vl:.6}",
-                i + 1
-            ));
+            // A real failure explains more than the cancellations it caused in other workers.
+            Some(Err(e)) => {
+                if first_error.is_none() || matches!(first_error, Some(TrainError::Cancelled)) {
+                    first_error = Some(e);
+                }
+            }
+            None => first_error = first_error.or(Some(TrainError::Cancelled)),
         }
-        if let TrainedModel::Pca(m) = &model {
-            log.push(format!(
-                "kept {} of {} components",
-                m.components.ncols(),
-                fc.dim()
-            ));
-        } else {
-            log.push(format!(
-                "stopped after {} EM iterations",
-                fit.training_loss.len()
-            ));
-        }
-        let raw = model.score(xv.view());
-        let raw_vec = raw.to_vec();
-        let mut sorted: Vec<f64> = raw_vec.iter().copied().filter(|v| v.is_finite()).collect();
-        if sorted.len() != raw_vec.len() {
-            return Err(numerical(name, "validation scores are not finite"));
-        }
-        sorted.sort_by(f64::total_cmp);
-        let mean = raw.mean().unwrap_or(f64::NAN);
-        let std = raw.std(0.0);
-        let q99 = quantile_sorted(&sorted, 0.99);
-        let q999 = quantile_sorted(&sorted, 0.999);
-        log.push(format!(
-            "validation scores: mean {mean:.6}, std {std:.6}, q99 {q99:.6}, q99.9 {q999:.6}"
-        ));
-        let calibrator = Calibrator::fit(&raw_vec);
-        results.push(FeatureConfigResult {
-            name: name.to_owned(),
-            num_connections: n,
-            mean,
-            std,
-            quantile_99: q99,
-            quantile_999: q999,
-            training_loss: fit.training_loss,
-            validation_loss: fit.validation_loss,
-            histogram: Histogram::new(&raw_vec, config.bin_count),
-            log,
-            validation_scores: sorted,
-        });
-        configs.push(TrainedConfig {
-            config: *fc,
-            scaler,
-            model,
-            calibrator,
-        });
-        val_raw.push(raw);
+    }
+    if let Some(e) = first_error {
+        return Err(e);
     }
     // Calibrate the combination itself so rate(t) holds for the final decision.
-    let mut combined = vec![0.0; val_rows.len()];
+    let mut combined = vec![0.0; val_idx.len()];
     for (tc, raw) in configs.iter().zip(&val_raw) {
         for (c, &r) in combined.iter_mut().zip(raw) {
             *c += tc.calibrator.neg_log_survival(r);
@@ -366,7 +313,7 @@ pub fn train(
     if let Some(r) = results.first_mut() {
         r.log.push(format!(
             "combined score calibrated on {} validation connections; t = 0.5 flags {:.1} % of normal traffic",
-            val_rows.len(),
+            val_idx.len(),
             expected_flag_rate(0.5) * 100.0
         ));
     }
@@ -377,6 +324,164 @@ pub fn train(
         configs,
         combined,
         results,
+    })
+}
+
+/// Progress of one config: (config index, name, iteration, max iterations, training loss,
+/// validation loss) → go on?
+type ConfigProgress<'a> = dyn Fn(usize, &'static str, usize, usize, f64, f64) -> bool + Sync + 'a;
+
+/// What every config's fit shares.
+struct Job<'a> {
+    config: &'a TrainConfig,
+    n: usize,
+    n_train: usize,
+    n_val: usize,
+    progress: &'a ConfigProgress<'a>,
+}
+
+/// One config's outcome.
+struct Fitted {
+    trained: TrainedConfig,
+    result: FeatureConfigResult,
+    validation_raw: Array1<f64>,
+}
+
+/// Standardises, fits and calibrates one feature config.
+fn fit_config(
+    job: &Job<'_>,
+    ci: usize,
+    tr: &ndarray::Array2<f64>,
+    va: &ndarray::Array2<f64>,
+) -> Result<Fitted, TrainError> {
+    let config = job.config;
+    let fc = FeatureConfig::ALL[ci];
+    let name = fc.name();
+    let max_it = match config.model {
+        ModelKind::GaussianMixture => config.max_iterations.max(1),
+        ModelKind::Pca => (fc.dim() - 1).min(config.max_iterations.max(1)),
+    };
+    let report = |iteration: usize, tl: f64, vl: f64| -> bool {
+        (job.progress)(ci, name, iteration, max_it, tl, vl)
+    };
+    if !report(0, f64::NAN, f64::NAN) {
+        return Err(TrainError::Cancelled);
+    }
+    let mut log = vec![format!(
+        "{name}: {} training / {} validation connections, {} features ({})",
+        job.n_train,
+        job.n_val,
+        fc.dim(),
+        fc.feature_names().join(", ")
+    )];
+    let scaler = Standardizer::fit(tr.view()).map_err(|e| numerical(name, e))?;
+    let xt = scaler.transform(tr.view());
+    let xv = scaler.transform(va.view());
+    log.push(
+        "standardised with linfa-preprocessing LinearScaler (fitted on the training split)".into(),
+    );
+    let seed = config.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(ci as u64 + 1));
+    let mut observer = |it: usize, tl: f64, vl: f64| report(it, tl, vl);
+    let fitted = match config.model {
+        ModelKind::GaussianMixture => {
+            let p = GmmParams {
+                components: config.gmm_components,
+                max_iterations: max_it,
+                seed,
+                ..GmmParams::default()
+            };
+            log.push(format!(
+                "gaussian_mixture: {} components, full covariance (+{} on the diagonal), KMeans++ initialisation (seed {seed}), EM on up to {} training rows",
+                p.components, p.reg_covariance, p.max_fit_rows
+            ));
+            GaussianMixtureModel::fit_inner(xt.view(), xv.view(), &p, &mut observer)
+                .map(|(m, r)| (TrainedModel::GaussianMixture(m), r))
+        }
+        ModelKind::Pca => {
+            let p = PcaParams {
+                explained_variance: config.pca_explained_variance,
+                max_components: max_it,
+            };
+            log.push(format!(
+                "pca: exact (covariance + eigh), k chosen by {:.0} % explained variance",
+                p.explained_variance * 100.0
+            ));
+            PcaModel::fit_inner(xt.view(), xv.view(), &p, &mut observer)
+                .map(|(m, r)| (TrainedModel::Pca(m), r))
+        }
+    };
+    drop(xt);
+    let (model, fit) = fitted.map_err(|e| match e {
+        FitError::Cancelled => TrainError::Cancelled,
+        FitError::Numerical(d) => numerical(name, d),
+    })?;
+    let loss_name = match model {
+        TrainedModel::GaussianMixture(_) => "mean NLL",
+        TrainedModel::Pca(_) => "mean reconstruction error",
+    };
+    let step = match model {
+        TrainedModel::GaussianMixture(_) => "iteration",
+        TrainedModel::Pca(_) => "components",
+    };
+    for (i, (tl, vl)) in fit
+        .training_loss
+        .iter()
+        .zip(&fit.validation_loss)
+        .enumerate()
+    {
+        log.push(format!(
+            "{step} {}: training {loss_name} {tl:.6}, validation {loss_name} {vl:.6}",
+            i + 1
+        ));
+    }
+    if let TrainedModel::Pca(m) = &model {
+        log.push(format!(
+            "kept {} of {} components",
+            m.components.ncols(),
+            fc.dim()
+        ));
+    } else {
+        log.push(format!(
+            "stopped after {} EM iterations",
+            fit.training_loss.len()
+        ));
+    }
+    let raw = model.score(xv.view());
+    let raw_vec = raw.to_vec();
+    let mut sorted: Vec<f64> = raw_vec.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.len() != raw_vec.len() {
+        return Err(numerical(name, "validation scores are not finite"));
+    }
+    sorted.sort_by(f64::total_cmp);
+    let mean = raw.mean().unwrap_or(f64::NAN);
+    let std = raw.std(0.0);
+    let q99 = quantile_sorted(&sorted, 0.99);
+    let q999 = quantile_sorted(&sorted, 0.999);
+    log.push(format!(
+        "validation scores: mean {mean:.6}, std {std:.6}, q99 {q99:.6}, q99.9 {q999:.6}"
+    ));
+    let calibrator = Calibrator::fit(&raw_vec);
+    Ok(Fitted {
+        result: FeatureConfigResult {
+            name: name.to_owned(),
+            num_connections: job.n,
+            mean,
+            std,
+            quantile_99: q99,
+            quantile_999: q999,
+            training_loss: fit.training_loss,
+            validation_loss: fit.validation_loss,
+            histogram: Histogram::new(&raw_vec, config.bin_count),
+            log,
+            validation_scores: sorted,
+        },
+        trained: TrainedConfig {
+            config: fc,
+            scaler,
+            model,
+            calibrator,
+        },
+        validation_raw: raw,
     })
 }
 

@@ -1,6 +1,6 @@
 mod common;
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use common::*;
@@ -208,15 +208,16 @@ fn too_few_connections_is_a_clear_error() {
 #[test]
 fn progress_callback_can_cancel() {
     let ins = inputs(&train_rows()[..6000]);
-    let calls = Cell::new(0);
+    let calls = AtomicUsize::new(0);
     let err = train(&ins, &TrainConfig::default(), &|p| {
         assert_eq!(p.config_count, 4);
-        calls.set(calls.get() + 1);
-        calls.get() < 5
+        calls.fetch_add(1, Ordering::SeqCst) + 1 < 5
     })
     .expect_err("cancelled");
     assert_eq!(err, TrainError::Cancelled);
-    assert_eq!(calls.get(), 5);
+    // Configs are fitted in parallel: a worker may report once more before it sees the stop.
+    let n = calls.load(Ordering::SeqCst);
+    assert!((5..=8).contains(&n), "{n} progress calls");
 }
 
 #[test]

@@ -4,9 +4,8 @@
 //! text is stored once (interned) and each row holds small indexes. The analytics crate gets
 //! borrowed [`ConnectionFeaturesInput`] views over it.
 
-use std::collections::HashMap;
-
 use rusqlite::types::ValueRef;
+use rustc_hash::FxHashMap;
 use ueba_analytics::ConnectionFeaturesInput;
 
 use crate::model::Connection;
@@ -17,7 +16,7 @@ const NONE: u32 = u32::MAX;
 /// Each distinct text once.
 #[derive(Debug, Default)]
 struct Interner {
-    index: HashMap<Box<str>, u32>,
+    index: FxHashMap<Box<str>, u32>,
     texts: Vec<Box<str>>,
 }
 
@@ -68,6 +67,8 @@ pub struct FeatureRows {
     strings: Interner,
     rows: Vec<Row>,
     ids: Vec<Box<str>>,
+    /// Training needs no ids; a million of them would only take memory.
+    skip_ids: bool,
 }
 
 /// The columns [`FeatureRows::push_sql_row`] expects, in order.
@@ -97,6 +98,15 @@ impl FeatureRows {
         Self {
             rows: Vec::with_capacity(capacity),
             ids: Vec::with_capacity(capacity),
+            ..Self::default()
+        }
+    }
+
+    /// An empty set that does not keep connection ids ([`FeatureRows::id`] is then empty).
+    pub fn without_ids(capacity: usize) -> Self {
+        Self {
+            rows: Vec::with_capacity(capacity),
+            skip_ids: true,
             ..Self::default()
         }
     }
@@ -134,8 +144,10 @@ impl FeatureRows {
             bytes_out: r.get(11)?,
             label: s.intern_opt(text(r.get_ref(12)?).filter(|l| is_attack_label(l))),
         };
-        self.ids
-            .push(text(r.get_ref(0)?).unwrap_or_default().into());
+        if !self.skip_ids {
+            self.ids
+                .push(text(r.get_ref(0)?).unwrap_or_default().into());
+        }
         self.rows.push(row);
         Ok(())
     }
@@ -157,7 +169,9 @@ impl FeatureRows {
             bytes_out: c.bytes_out,
             label: s.intern_opt(c.label.as_deref().filter(|l| is_attack_label(l))),
         };
-        self.ids.push(c.id.as_str().into());
+        if !self.skip_ids {
+            self.ids.push(c.id.as_str().into());
+        }
         self.rows.push(row);
     }
 
@@ -182,9 +196,9 @@ impl FeatureRows {
             .collect()
     }
 
-    /// Row `i`'s connection id.
+    /// Row `i`'s connection id (empty when the set was made [`without_ids`](Self::without_ids)).
     pub fn id(&self, i: usize) -> &str {
-        &self.ids[i]
+        self.ids.get(i).map_or("", |s| s)
     }
 
     /// Row `i`'s user.

@@ -229,7 +229,7 @@ pub fn start(
     store: Arc<Store>,
     dataset_id: &str,
     options: TrainOptions,
-    progress: Box<dyn Fn(&TrainingProgress) + Send>,
+    progress: Box<dyn Fn(&TrainingProgress) + Send + Sync>,
 ) -> Result<TrainingRun, TrainingError> {
     let run = announce(&store, dataset_id)?;
     let cancel = CancelToken::new();
@@ -251,7 +251,7 @@ pub fn train_blocking(
     store: &Store,
     dataset_id: &str,
     options: &TrainOptions,
-    progress: &dyn Fn(&TrainingProgress),
+    progress: &(dyn Fn(&TrainingProgress) + Sync),
     cancel: &CancelToken,
 ) -> Result<TrainingOutcome, TrainingError> {
     let run = announce(store, dataset_id)?;
@@ -316,15 +316,18 @@ fn announce(store: &Store, dataset_id: &str) -> Result<i64, TrainingError> {
 struct LeaseKeeper<'a> {
     store: &'a Store,
     lease: Lease,
-    last: std::cell::Cell<std::time::Instant>,
+    last: std::sync::Mutex<std::time::Instant>,
 }
 
 impl LeaseKeeper<'_> {
     fn renew(&self) {
-        if self.last.get().elapsed() < LEASE_RENEWAL {
-            return;
+        {
+            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            if last.elapsed() < LEASE_RENEWAL {
+                return;
+            }
+            *last = std::time::Instant::now();
         }
-        self.last.set(std::time::Instant::now());
         let renewed = self.store.write(|c| {
             let tx = c.transaction()?;
             if read_lease(&tx)?.is_some_and(|l| l.run == self.lease.run) {
@@ -350,7 +353,7 @@ fn run_training(
     dataset_id: &str,
     run: i64,
     options: &TrainOptions,
-    progress: &dyn Fn(&TrainingProgress),
+    progress: &(dyn Fn(&TrainingProgress) + Sync),
     cancel: &CancelToken,
 ) -> TrainingOutcome {
     let started = std::time::Instant::now();
@@ -361,7 +364,7 @@ fn run_training(
             run,
             heartbeat_ms: now_ms(),
         },
-        last: std::cell::Cell::new(std::time::Instant::now()),
+        last: std::sync::Mutex::new(std::time::Instant::now()),
     };
     let with_renewal = |p: &TrainingProgress| {
         keeper.renew();
@@ -469,6 +472,7 @@ fn load_settings(store: &Store, dataset_id: &str) -> Result<TimeRangeSettings, F
 pub(crate) fn load_rows(
     store: &Store,
     settings: &TimeRangeSettings,
+    expected: usize,
     mut on_row: impl FnMut(usize) -> bool,
 ) -> Result<Option<FeatureRows>, StoreError> {
     let (condition, args) = datasets::time_condition(settings);
@@ -477,7 +481,8 @@ pub(crate) fn load_rows(
             "SELECT {FEATURE_COLUMNS} FROM connections WHERE {condition}"
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut out = FeatureRows::with_capacity(0);
+        // Sized up front: growing vectors of a million rows re-copies and re-faults them.
+        let mut out = FeatureRows::without_ids(expected + expected / 64);
         while let Some(r) = rows.next()? {
             out.push_sql_row(r)?;
             if out.len() % LOAD_REPORT_EVERY == 0 && !on_row(out.len()) {
@@ -496,7 +501,7 @@ fn load_and_fit(
     store: &Store,
     dataset_id: &str,
     options: &TrainOptions,
-    progress: &dyn Fn(&TrainingProgress),
+    progress: &(dyn Fn(&TrainingProgress) + Sync),
     cancel: &CancelToken,
 ) -> Result<(TrainedEnsemble, usize), Failure> {
     let settings = load_settings(store, dataset_id)?;
@@ -521,7 +526,7 @@ fn load_and_fit(
     };
     report(TrainingPhase::Loading, 0.0, 0, None, 0, 0);
     let load_started = std::time::Instant::now();
-    let rows = load_rows(store, &settings, |n| {
+    let rows = load_rows(store, &settings, expected as usize, |n| {
         report(
             TrainingPhase::Loading,
             LOAD_SHARE * (n as f64 / expected as f64).min(1.0),
