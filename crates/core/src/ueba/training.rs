@@ -477,8 +477,19 @@ pub(crate) fn load_rows(
 ) -> Result<Option<FeatureRows>, StoreError> {
     let (condition, args) = datasets::time_condition(settings);
     store.read(|c| {
+        // A window holding most of the table reads faster in table order than through the
+        // time index (one table lookup per row); the split is random, so order is irrelevant.
+        let table_rows: i64 =
+            c.query_row("SELECT coalesce(max(rowid), 0) FROM connections", [], |r| {
+                r.get(0)
+            })?;
+        let scan = if expected as i64 * 2 > table_rows {
+            "NOT INDEXED"
+        } else {
+            ""
+        };
         let mut stmt = c.prepare(&format!(
-            "SELECT {FEATURE_COLUMNS} FROM connections WHERE {condition}"
+            "SELECT {FEATURE_COLUMNS} FROM connections {scan} WHERE {condition}"
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         // Sized up front: growing vectors of a million rows re-copies and re-faults them.
