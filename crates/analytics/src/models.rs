@@ -48,7 +48,7 @@ pub struct GmmParams {
     /// Number of mixture components.
     pub components: usize,
     /// Most training rows EM iterates over (an evenly strided sample of larger sets; the
-    /// validation loss uses at most half as many). A mixture of a few components in a handful
+    /// validation loss uses at most a fifth as many). A mixture of a few components in a handful
     /// of dimensions is pinned down by tens of thousands of rows; more only costs time.
     pub max_fit_rows: usize,
     /// Maximum EM iterations.
@@ -126,7 +126,7 @@ impl GaussianMixtureModel {
                 .to_owned()
         };
         let train_sample = strided(train, params.max_fit_rows);
-        let valid_sample = strided(valid, params.max_fit_rows / 2);
+        let valid_sample = strided(valid, params.max_fit_rows / 5);
         let (train, valid) = (train_sample.view(), valid_sample.view());
         let n = train.nrows();
         let k = params.components.clamp(1, n / 2);

@@ -114,9 +114,6 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Address space each reader may map of the database file.
-const READER_MMAP_BYTES: i64 = 1 << 30;
-
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -205,9 +202,6 @@ impl Store {
         };
         let conn = Connection::open_with_flags(&self.path, flags).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        // Readers scan millions of rows (training, scoring, the overview): memory-mapped pages
-        // skip a system call and a copy per page.
-        conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
         Ok(conn)
     }
 
