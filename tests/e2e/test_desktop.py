@@ -8,7 +8,12 @@ and a fresh data directory. The test:
 2. opens Connections, clicks Import…, picks the CSV fixture in the native GTK file dialog with
    xdotool (falling back to invoking the same `import_files` command if the dialog cannot be driven);
 3. checks that the total grew by exactly the fixture's row count and that filtering by the fixture's
-   user shows exactly its rows.
+   user shows exactly its rows;
+4. runs the UEBA loop: creates a dataset on the Datasets page with the default window (live count
+   above 5000), trains it with "activate after training" (progress, then success), checks the loss
+   chart and the validation-score histogram with its threshold line, checks that Analysis runs with
+   that dataset, sets and saves a threshold, rescores the last 7 days, expands an anomaly on the
+   Anomalies page to read its explanation, and checks that deleting the active dataset is refused.
 
 Prints `N passed, M failed` last and exits non-zero on any failure.
 """
@@ -366,6 +371,184 @@ def main() -> int:
             screenshot(artifacts, "02-connections-filtered")
 
         runner.step(f"filtering by user {fixture_user} shows its {user_rows} rows", filter_by_user)
+
+        # ---- the UEBA loop: dataset -> training -> analysis -> rescore -> anomalies -------------
+
+        def create_dataset() -> None:
+            s.click(wait_for("the Datasets nav button", lambda: s.find('[data-testid="nav-datasets"]')))
+            s.click(wait_for("the New dataset button", lambda: s.find('[data-testid="ds-new"]')))
+            start = wait_for("the default start", lambda: s.attribute(s.find('[data-testid="ds-start"]') or "", "value"))
+            end = wait_for("the default end", lambda: s.attribute(s.find('[data-testid="ds-end"]') or "", "value"))
+
+            def live_count() -> Optional[int]:
+                element = s.find('[data-testid="ds-live-count"]')
+                if element is None or s.attribute(element, "data-counting") != "false":
+                    return None
+                value = s.attribute(element, "data-value")
+                return int(value) if value else None
+
+            count = wait_for("the live connection count", live_count, timeout=30)
+            print(f"     default window {start} -> {end} selects {count} connections", flush=True)
+            assert count > 5000, f"the live count {count} is not above 5000"
+            comment = wait_for("the comment field", lambda: s.find('[data-testid="ds-comment"]'))
+            s.send_keys(comment, "e2e baseline")
+            time.sleep(0.3)
+            screenshot(artifacts, "03-dataset-form")
+            s.click(wait_for("the Create button", lambda: s.find('[data-testid="ds-save"]')), retry=False)
+            detail = wait_for("the new dataset's detail", lambda: s.find('[data-testid="ds-detail"]'), timeout=20)
+            state["dataset"] = s.attribute(detail, "data-id")
+            assert state["dataset"], "the detail names no dataset"
+            rows = s.find_all('[data-testid="ds-row"]')
+            assert any(s.attribute(r, "data-id") == state["dataset"] for r in rows), "the new dataset is not listed"
+
+        runner.step("Datasets: create a dataset with the default window (live count > 5000)", create_dataset)
+
+        def train() -> None:
+            checkbox = wait_for("the activate checkbox", lambda: s.find('[data-testid="ds-activate"]'))
+            if not s.cmd("GET", f"/element/{checkbox}/selected"):
+                s.click(checkbox)
+            assert s.cmd("GET", f"/element/{checkbox}/selected"), "activate after training is not checked"
+            s.click(wait_for("the Train button", lambda: s.find('[data-testid="ds-train"]')), retry=False)
+            seen: dict[str, Any] = {"progress": 0, "shot": False}
+
+            def finished() -> Optional[str]:
+                bar = s.find('[data-testid="train-progress"]')
+                if bar is not None:
+                    seen["progress"] += 1
+                    if not seen["shot"] and float(s.attribute(bar, "data-fraction") or 0) > 0:
+                        seen["shot"] = True
+                        screenshot(artifacts, "04-training-progress")
+                outcome = s.find('[data-testid="train-outcome"]')
+                if outcome is None or s.attribute(outcome, "data-dataset") != state["dataset"]:
+                    return None
+                return s.attribute(outcome, "data-status")
+
+            status = wait_for("the training outcome", finished, timeout=600, interval=0.3)
+            outcome = s.find('[data-testid="train-outcome"]')
+            assert outcome is not None
+            text = s.text(outcome)
+            events = int(s.attribute(outcome, "data-progress-events") or 0)
+            print(f"     {text.strip()} ({events} progress events, progress bar seen {seen['progress']} times)", flush=True)
+            assert status == "SUCCESS", f"training ended {status}: {text!r}"
+            assert events > 0 or seen["progress"] > 0, "no training progress was shown"
+
+        runner.step("train it with 'activate after training' and see progress and success", train)
+
+        def training_charts() -> None:
+            wait_for("the loss chart", lambda: s.find('[data-testid="loss-chart"] canvas'), timeout=20)
+            wait_for("the histogram chart", lambda: s.find('[data-testid="histogram-chart"] canvas'), timeout=20)
+            configs = s.find_all('[data-testid="ds-config"]')
+            assert configs, "no feature config results shown"
+            points = int(s.attribute(s.find('[data-testid="loss-chart"]') or "", "data-points") or 0)
+            assert points > 0, "the loss chart has no points"
+            cut = s.attribute(s.find('[data-testid="histogram-chart"]') or "", "data-cut")
+            assert cut not in (None, ""), "the histogram has no threshold line"
+            row = f'[data-testid="ds-row"][data-id="{state["dataset"]}"]'
+
+            def trained_badge() -> bool:
+                badge = s.find(f'{row} [data-testid="ds-status"]')
+                return badge is not None and s.attribute(badge, "data-status") == "SUCCESS"
+
+            wait_for("the Trained badge in the list", trained_badge, timeout=15)
+            assert s.find(f'{row} [data-testid="ds-active"]'), "the trained dataset is not marked active"
+            print(f"     {len(configs)} feature configs, {points} loss points, threshold line at raw {cut}", flush=True)
+            s.execute("document.querySelector('[data-testid=\"ds-config\"]').scrollIntoView({block: 'start'});")
+            time.sleep(0.8)
+            screenshot(artifacts, "05-dataset-trained")
+
+        runner.step("loss chart, score histogram and threshold line are drawn", training_charts)
+
+        def analysis_running() -> None:
+            s.click(wait_for("the Analysis nav button", lambda: s.find('[data-testid="nav-analysis"]')))
+
+            def running() -> Optional[str]:
+                element = s.find('[data-testid="an-state"]')
+                if element is None or s.attribute(element, "data-status") != "RUNNING":
+                    return None
+                return s.attribute(element, "data-dataset")
+
+            dataset = wait_for("analysis to say RUNNING", running, timeout=20)
+            assert dataset == state["dataset"], f"analysis runs with {dataset}, expected {state['dataset']}"
+            text = s.text(s.find('[data-testid="an-state"]') or "")
+            assert "Running" in text and "e2e baseline" in text, f"unexpected state text {text!r}"
+
+        runner.step("Analysis says running with the trained dataset", analysis_running)
+
+        def set_threshold() -> None:
+            field = wait_for("the threshold field", lambda: s.find('[data-testid="an-threshold-number"]'))
+            current = float(s.attribute(field, "value") or 0)
+            target = "0.6" if abs(current - 0.6) > 1e-9 else "0.5"
+            s.clear(field)
+            s.send_keys(field, target)
+            slider = s.find('[data-testid="an-threshold"]')
+            assert slider is not None
+            wait_for(f"the slider to follow to {target}", lambda: float(s.attribute(slider, "value") or -1) == float(target))
+            rate = float(s.attribute(s.find('[data-testid="an-rate"]') or "", "data-value") or 0)
+            expected = 10 ** (-3 + 2 * float(target))
+            assert abs(rate - expected) < 1e-9, f"expected flag rate {rate} != {expected}"
+            preview = wait_for(
+                "the flag preview",
+                lambda: s.text(s.find('[data-testid="an-preview"]') or "")
+                if s.attribute(s.find('[data-testid="an-preview"]') or "", "data-value")
+                else None,
+                timeout=60,
+            )
+            print(f"     threshold {target}: {preview.strip()}", flush=True)
+            s.click(wait_for("the Save button", lambda: s.find('[data-testid="an-save"]')))
+            saved = wait_for("the saved message", lambda: s.find('[data-testid="an-saved"]'), timeout=15)
+            assert target in s.text(saved), f"unexpected save message {s.text(saved)!r}"
+
+        runner.step("set the threshold (live rate and preview) and save", set_threshold)
+
+        def rescore() -> None:
+            days = s.find('[data-testid="an-days"]')
+            assert days is not None and s.attribute(days, "value") == "7", "the rescore range is not 7 days"
+            button = wait_for("the Rescore button", lambda: s.find('[data-testid="an-rescore"]'))
+            assert "7 days" in s.text(button), f"unexpected button {s.text(button)!r}"
+            s.click(button, retry=False)
+            report = wait_for("the rescore report", lambda: s.find('[data-testid="an-rescore-report"]'), timeout=300)
+            anomalies = int(s.attribute(report, "data-anomalies") or 0)
+            print(f"     {s.text(report).strip()}", flush=True)
+            assert anomalies > 0, "the rescore found no anomalies"
+            state["anomalies"] = anomalies
+            time.sleep(0.5)
+            screenshot(artifacts, "06-analysis")
+
+        runner.step("rescore the last 7 days", rescore)
+
+        def anomalies() -> None:
+            s.click(wait_for("the Anomalies nav button", lambda: s.find('[data-testid="nav-anomalies"]')))
+            rows = wait_for("anomaly rows", lambda: s.find_all('[data-testid="anomaly-row"]'), timeout=30)
+            print(f"     {len(rows)} anomaly rows shown", flush=True)
+            expander = s.find('[data-testid="anomaly-expand"]')
+            assert expander is not None
+            s.click(expander, retry=False)
+            sentences = wait_for(
+                "an explanation sentence",
+                lambda: [t for t in (s.text(e) for e in s.find_all('[data-testid="anomaly-explanation"]')) if t.strip()],
+                timeout=15,
+            )
+            scores = s.find_all('[data-testid="anomaly-feature-scores"] li')
+            assert scores, "no per-feature-config scores shown"
+            print(f"     first explanation: {sentences[0]!r}", flush=True)
+            time.sleep(0.5)
+            screenshot(artifacts, "07-anomalies")
+
+        runner.step("Anomalies lists rows; expanding one shows its explanation", anomalies)
+
+        def delete_refused() -> None:
+            s.click(wait_for("the Datasets nav button", lambda: s.find('[data-testid="nav-datasets"]')))
+            row = f'[data-testid="ds-row"][data-id="{state["dataset"]}"]'
+            s.click(wait_for("the dataset row", lambda: s.find(f'{row} [data-testid="ds-open"]'), timeout=15))
+            s.click(wait_for("the Delete button", lambda: s.find('[data-testid="ds-delete"]')))
+            s.click(wait_for("the delete confirmation", lambda: s.find('[data-testid="ds-delete-confirm"]')), retry=False)
+            error = wait_for("the refusal", lambda: s.find('[data-testid="ds-delete-error"]'), timeout=15)
+            text = s.text(error)
+            assert "active" in text, f"unexpected refusal {text!r}"
+            assert s.find(row), "the active dataset disappeared from the list"
+            print(f"     {text.strip()}", flush=True)
+
+        runner.step("deleting the active dataset is refused with the reason", delete_refused)
     except StepFailed:
         if session is not None:
             screenshot(artifacts, "failure")

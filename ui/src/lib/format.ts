@@ -61,3 +61,35 @@ export function span(fromMs: number | null, toMs: number | null): string {
   if (hours < 48) return `${Math.round(hours)} hours`;
   return `${Math.round(hours / 24)} days`;
 }
+
+/** Epoch ms as a `<input type="datetime-local">` value in UTC (`2025-01-31T14:05`). */
+export function msToUtcInput(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return "";
+  return dateTime(ms).slice(0, 16).replace(" ", "T");
+}
+
+/** Epoch ms as an RFC 3339 string (UTC), the wire form of dataset time ranges. */
+export function msToRfc3339(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** An RFC 3339 string in epoch ms (null when absent or invalid). */
+export function rfc3339ToMs(text: string | null | undefined): number | null {
+  if (!text) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** A fraction as a percentage with enough digits for small rates (`0.1 %`, `2.51 %`, `10 %`). */
+export function percent(fraction: number): string {
+  const p = fraction * 100;
+  const digits = p < 1 ? 2 : p < 10 ? 2 : 1;
+  return `${Number(p.toFixed(digits))} %`;
+}
+
+/** A number with a few significant digits (statistics, scores). */
+export function num(n: number | null | undefined, digits = 4): string {
+  if (n === null || n === undefined || Number.isNaN(n)) return "—";
+  if (n !== 0 && (Math.abs(n) >= 1e6 || Math.abs(n) < 1e-3)) return n.toExponential(2);
+  return Number(n.toPrecision(digits)).toString();
+}
