@@ -38,6 +38,16 @@ pub(crate) enum FitError {
     Numerical(String),
 }
 
+impl FitError {
+    /// The message the public `fit` functions return.
+    fn into_message(self) -> String {
+        match self {
+            FitError::Cancelled => "cancelled".to_owned(),
+            FitError::Numerical(s) => s,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gaussian mixture
 // ---------------------------------------------------------------------------------------------
@@ -104,10 +114,7 @@ impl GaussianMixtureModel {
         params: &GmmParams,
         observer: &mut IterationObserver<'_>,
     ) -> Result<(Self, FitReport), String> {
-        Self::fit_inner(train, valid, params, observer).map_err(|e| match e {
-            FitError::Cancelled => "cancelled".to_owned(),
-            FitError::Numerical(s) => s,
-        })
+        Self::fit_inner(train, valid, params, observer).map_err(FitError::into_message)
     }
 
     pub(crate) fn fit_inner(
@@ -377,10 +384,7 @@ impl PcaModel {
         params: &PcaParams,
         observer: &mut IterationObserver<'_>,
     ) -> Result<(Self, FitReport), String> {
-        Self::fit_inner(train, valid, params, observer).map_err(|e| match e {
-            FitError::Cancelled => "cancelled".to_owned(),
-            FitError::Numerical(s) => s,
-        })
+        Self::fit_inner(train, valid, params, observer).map_err(FitError::into_message)
     }
 
     pub(crate) fn fit_inner(
