@@ -91,8 +91,7 @@ fn source(args: &ScoreInputArgs) -> ScoreSource {
     }
 }
 
-/// Runs `score`: the CSV goes to a temporary file beside the output and is renamed into place
-/// only when complete.
+/// Runs `score`: to standard output, or to a file that appears only when complete.
 pub fn score(json: bool, store: &Store, args: &ScoreArgs) -> Result<(), Failure> {
     if let Some(t) = args.threshold {
         if !(0.0..=1.0).contains(&t) {
@@ -116,30 +115,13 @@ pub fn score(json: bool, store: &Store, args: &ScoreArgs) -> Result<(), Failure>
         out.flush().map_err(|e| Failure::Output(e.to_string()))?;
         s
     } else {
-        let name = args.output.display().to_string();
-        let dir = match args.output.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".ueba-scores-")
-            .tempfile_in(&dir)
-            .map_err(|e| Failure::Output(format!("cannot write in {}: {e}", dir.display())))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, temp);
-        let s = scoring::score_to_csv(
+        scoring::score_to_file(
             store,
             &args.source.dataset,
             &src,
             args.threshold,
-            &mut out,
-            &name,
-        )?;
-        let temp = out
-            .into_inner()
-            .map_err(|e| Failure::Output(format!("cannot write {name}: {}", e.error())))?;
-        temp.persist(&args.output)
-            .map_err(|e| Failure::Output(format!("cannot write {name}: {}", e.error)))?;
-        s
+            &args.output,
+        )?
     };
     if json {
         print_json(&json!(summary));

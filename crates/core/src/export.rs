@@ -1,6 +1,7 @@
 //! Writing connections as CSV or JSON Lines, in the same shape the importer reads.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -120,4 +121,27 @@ pub fn to_json(c: &Connection) -> Value {
         "tags": c.tags,
         "label": c.label,
     })
+}
+
+/// Writes a file that appears only when complete: `write` fills a temporary file beside `path`,
+/// which is renamed into place once flushed. On any error the temporary file is removed and an
+/// existing `path` is left as it was. `io_error` turns I/O failures into the caller's error.
+pub fn write_atomically<T, E>(
+    path: &Path,
+    io_error: impl Fn(std::io::Error) -> E,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, E>,
+) -> Result<T, E> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(&io_error)?;
+    let value = {
+        let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let value = write(&mut out)?;
+        out.flush().map_err(&io_error)?;
+        value
+    };
+    tmp.persist(path).map_err(|e| io_error(e.error))?;
+    Ok(value)
 }

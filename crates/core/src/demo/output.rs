@@ -1,6 +1,5 @@
 //! Where generated demo data goes: into the database (in one transaction) or into a file.
 
-use std::io::BufWriter;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -128,29 +127,26 @@ pub fn write_file(
         path: path.display().to_string(),
         reason,
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
-    let mut sink = ConnectionSink::new(
-        BufWriter::with_capacity(1 << 20, tmp.as_file()),
-        FileFormat::from_path(path),
-    )
-    .map_err(|e| fail(e.to_string()))?;
-    let mut written = 0u64;
-    for c in generator {
-        sink.write(&c).map_err(|e| fail(e.to_string()))?;
-        written += 1;
-        if written % 65_536 == 0 {
-            if cancel.is_cancelled() {
-                return Err(DemoFileError::Cancelled);
+    crate::export::write_atomically(
+        path,
+        |e| fail(e.to_string()),
+        |out| {
+            let mut sink = ConnectionSink::new(out, FileFormat::from_path(path))
+                .map_err(|e| fail(e.to_string()))?;
+            let mut written = 0u64;
+            for c in generator {
+                sink.write(&c).map_err(|e| fail(e.to_string()))?;
+                written += 1;
+                if written % 65_536 == 0 {
+                    if cancel.is_cancelled() {
+                        return Err(DemoFileError::Cancelled);
+                    }
+                    progress(written, config.connections);
+                }
             }
+            sink.finish().map_err(|e| fail(e.to_string()))?;
             progress(written, config.connections);
-        }
-    }
-    sink.finish().map_err(|e| fail(e.to_string()))?;
-    progress(written, config.connections);
-    tmp.persist(path).map_err(|e| fail(e.to_string()))?;
-    Ok(written)
+            Ok(written)
+        },
+    )
 }
