@@ -362,16 +362,17 @@ fn scan(
     })
 }
 
-fn range_condition(from: Option<i64>, to: Option<i64>) -> (String, Vec<i64>) {
+/// `column` in `[from, to)` (either end open), as SQL and its arguments.
+fn range_condition(column: &str, from: Option<i64>, to: Option<i64>) -> (String, Vec<i64>) {
     let mut terms = vec!["1".to_owned()];
     let mut args = Vec::new();
     if let Some(f) = from {
         args.push(f);
-        terms.push(format!("connected >= ?{}", args.len()));
+        terms.push(format!("{column} >= ?{}", args.len()));
     }
     if let Some(t) = to {
         args.push(t);
-        terms.push(format!("connected < ?{}", args.len()));
+        terms.push(format!("{column} < ?{}", args.len()));
     }
     (terms.join(" AND "), args)
 }
@@ -391,32 +392,9 @@ pub fn analyze_range(
     from: Option<i64>,
     to: Option<i64>,
 ) -> Result<AnalyzeReport, ScoringError> {
-    let started = std::time::Instant::now();
     let dataset_id = active_dataset(store)?;
-    let model = load_model(store, &dataset_id)?;
-    let settings = anomaly_settings(store)?;
-    let (condition, args) = range_condition(from, to);
-    let mut found = Vec::new();
-    let scored = scan(store, &condition, &args, |rows| {
-        found.extend(find_anomalies(&model, rows, &settings));
-        Ok(())
-    })?;
-    let blocked = store.write(|c| {
-        let tx = c.transaction()?;
-        tx.execute(
-            &format!("DELETE FROM anomalies WHERE {condition}"),
-            rusqlite::params_from_iter(&args),
-        )?;
-        let blocked = insert_anomalies(&tx, &dataset_id, &settings, &found)?;
-        tx.commit()?;
-        Ok::<_, rusqlite::Error>(blocked)
-    })?;
-    Ok(AnalyzeReport {
-        scored,
-        anomalies: found.len() as u64,
-        blocked,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    let (condition, args) = range_condition("connected", from, to);
+    record_anomalies(store, &dataset_id, &condition, &args, true)
 }
 
 /// The newest connection's rowid: connections stored after this call have a larger one.
@@ -432,31 +410,50 @@ pub fn arrival_mark(store: &Store) -> Result<i64, StoreError> {
 /// Scores connections stored after `mark` (see [`arrival_mark`]) if analysis is running;
 /// returns `None` when it is not.
 pub fn score_arrivals(store: &Store, mark: i64) -> Result<Option<AnalyzeReport>, ScoringError> {
-    let started = std::time::Instant::now();
     let dataset_id = match active_dataset(store) {
         Ok(id) => id,
         Err(ScoringError::NotAnalyzing) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let model = load_model(store, &dataset_id)?;
+    record_anomalies(store, &dataset_id, "rowid > ?1", &[mark], false).map(Some)
+}
+
+/// Scores the connections matching `condition` with `dataset_id`'s models and stores their
+/// anomalies; with `replace`, the anomalies matching `condition` are deleted first, in the same
+/// transaction.
+fn record_anomalies(
+    store: &Store,
+    dataset_id: &str,
+    condition: &str,
+    args: &[i64],
+    replace: bool,
+) -> Result<AnalyzeReport, ScoringError> {
+    let started = std::time::Instant::now();
+    let model = load_model(store, dataset_id)?;
     let settings = anomaly_settings(store)?;
     let mut found = Vec::new();
-    let scored = scan(store, "rowid > ?1", &[mark], |rows| {
+    let scored = scan(store, condition, args, |rows| {
         found.extend(find_anomalies(&model, rows, &settings));
         Ok(())
     })?;
     let blocked = store.write(|c| {
         let tx = c.transaction()?;
-        let blocked = insert_anomalies(&tx, &dataset_id, &settings, &found)?;
+        if replace {
+            tx.execute(
+                &format!("DELETE FROM anomalies WHERE {condition}"),
+                rusqlite::params_from_iter(args),
+            )?;
+        }
+        let blocked = insert_anomalies(&tx, dataset_id, &settings, &found)?;
         tx.commit()?;
         Ok::<_, rusqlite::Error>(blocked)
     })?;
-    Ok(Some(AnalyzeReport {
+    Ok(AnalyzeReport {
         scored,
         anomalies: found.len() as u64,
         blocked,
         seconds: started.elapsed().as_secs_f64(),
-    }))
+    })
 }
 
 /// Filters of [`list_anomalies`].
@@ -477,8 +474,7 @@ pub struct AnomalyFilter {
 
 /// Anomalies, newest connection first.
 pub fn list_anomalies(store: &Store, filter: &AnomalyFilter) -> Result<Vec<Anomaly>, StoreError> {
-    let (mut condition, mut args) = range_condition(filter.from, filter.to);
-    condition = condition.replace("connected", "a.connected");
+    let (mut condition, mut args) = range_condition("a.connected", filter.from, filter.to);
     let mut values: Vec<rusqlite::types::Value> = args.drain(..).map(Into::into).collect();
     if let Some(u) = &filter.user {
         values.push(u.clone().into());
@@ -580,7 +576,7 @@ fn for_each_chunk(
 ) -> Result<u64, ScoringError> {
     match source {
         ScoreSource::Range { from, to } => {
-            let (condition, args) = range_condition(*from, *to);
+            let (condition, args) = range_condition("connected", *from, *to);
             scan(store, &condition, &args, f)
         }
         ScoreSource::File { path, format } => {
@@ -676,6 +672,26 @@ pub fn score_to_csv(
         seconds: started.elapsed().as_secs_f64(),
         model_seconds,
     })
+}
+
+/// [`score_to_csv`] into the file `path`, which appears only when complete (a bad input row or
+/// a failure leaves no half-written file, and an existing file untouched).
+pub fn score_to_file(
+    store: &Store,
+    dataset_id: &str,
+    source: &ScoreSource,
+    threshold: Option<f64>,
+    path: &std::path::Path,
+) -> Result<ScoreSummary, ScoringError> {
+    let name = path.display().to_string();
+    crate::export::write_atomically(
+        path,
+        |source| ScoringError::Output {
+            file: name.clone(),
+            source,
+        },
+        |out| score_to_csv(store, dataset_id, source, threshold, out, &name),
+    )
 }
 
 /// Detection quality on labelled connections.
@@ -793,7 +809,7 @@ pub fn flag_preview(
 ) -> Result<FlagPreview, ScoringError> {
     let model = load_model(store, dataset_id)?;
     let mut flagged = vec![0u64; 101];
-    let (condition, args) = range_condition(from, to);
+    let (condition, args) = range_condition("connected", from, to);
     // Threshold k flags scores above 1 − rate(k / 100), a cut that falls as k grows.
     let cuts: Vec<f64> = (0..=100)
         .map(|k| 1.0 - ueba_analytics::expected_flag_rate(k as f64 / 100.0))
