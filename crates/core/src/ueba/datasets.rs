@@ -398,6 +398,20 @@ pub fn get(store: &Store, id: &str, view: ResultView) -> Result<Dataset, Dataset
     })
 }
 
+/// A dataset's time range settings alone (no training history to read and decode).
+pub fn time_range_settings(store: &Store, id: &str) -> Result<TimeRangeSettings, DatasetError> {
+    store.read(|c| {
+        c.query_row(
+            &format!("{SELECT_DATASET} WHERE id = ?1"),
+            [id],
+            dataset_from_row,
+        )
+        .optional()?
+        .map(|d| d.time_range_settings)
+        .ok_or_else(|| DatasetError::NotFound(id.to_owned()))
+    })
+}
+
 /// All datasets, oldest first, with their training histories.
 pub fn list(store: &Store, view: ResultView) -> Result<Vec<Dataset>, DatasetError> {
     store.read(|c| {

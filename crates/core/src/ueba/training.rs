@@ -459,8 +459,8 @@ impl From<StoreError> for Failure {
 }
 
 fn load_settings(store: &Store, dataset_id: &str) -> Result<TimeRangeSettings, Failure> {
-    match datasets::get(store, dataset_id, datasets::ResultView::default()) {
-        Ok(d) => Ok(d.time_range_settings),
+    match datasets::time_range_settings(store, dataset_id) {
+        Ok(settings) => Ok(settings),
         Err(e) => Err(Failure {
             code: "DATASET_CHANGED".into(),
             details: e.to_string(),
