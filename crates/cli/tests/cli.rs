@@ -598,6 +598,20 @@ fn train_analyze_score_and_evaluate_from_the_command_line() {
     );
     assert!(!out.exists());
 
+    // A threshold outside 0–1 is a usage error (2) that names the option; nothing is written.
+    let wrong = e.run(&[
+        "score",
+        "--dataset",
+        &id,
+        "--threshold",
+        "1.5",
+        "--output",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--threshold"));
+    assert!(!out.exists());
+
     // The active dataset cannot be deleted (6) until analysis stops.
     assert_eq!(e.run(&["dataset", "delete", &id]).status.code(), Some(6));
     ok(&e.run(&["analyze", "stop"]));
