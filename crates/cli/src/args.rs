@@ -78,6 +78,19 @@ pub enum Command {
     /// Anomalies raised by analysis.
     #[command(subcommand)]
     Anomalies(AnomaliesCommand),
+    /// Run the REST listener (PrivX UEBA API, workbench API) until Ctrl-C.
+    Serve(ServeArgs),
+    /// Local accounts that log in to the REST listener.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// OAuth clients that ask the REST listener for tokens.
+    #[command(subcommand, name = "oauth-client")]
+    OauthClient(ClientCommand),
+    /// The REST listener's local TLS certificate authority.
+    #[command(subcommand)]
+    Tls(TlsCommand),
+    /// The REST listener's request journal, newest first.
+    Journal(JournalArgs),
     /// Score connections with a dataset's models: one CSV row per connection
     /// (`id,score,anomalous,feature_config,reasons`).
     Score(ScoreArgs),
@@ -394,4 +407,110 @@ fn parse_range(text: &str) -> Result<(i64, i64), String> {
 fn parse_time(text: &str) -> Result<i64, String> {
     ueba_core::ingest::parse_datetime(text)
         .ok_or_else(|| format!("`{text}` is not a date (2026-03-01) or RFC 3339 timestamp"))
+}
+
+/// `serve` arguments.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TCP port (0 picks a free one).
+    #[arg(long, default_value_t = ueba_api::DEFAULT_PORT)]
+    pub port: u16,
+    /// Address to listen on instead of 127.0.0.1 and ::1 (repeatable). Anything but loopback
+    /// exposes the listener to the network.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Vec<std::net::IpAddr>,
+    /// Speak HTTPS with the local CA (export it with `tls export-ca FILE`).
+    #[arg(long)]
+    pub tls: bool,
+}
+
+fn parse_role(text: &str) -> Result<ueba_core::auth::Role, String> {
+    ueba_core::auth::Role::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = ueba_core::auth::Role::ALL
+            .iter()
+            .map(|r| r.scope())
+            .collect();
+        format!(
+            "unknown role `{text}` (expected one of: {})",
+            names.join(", ")
+        )
+    })
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from the first line of stdin.
+    Add {
+        /// Login name (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// Role, which is the PrivX scope its tokens carry: admin, connectionsManage,
+        /// connectionsPlayback, connectionsTerminate, connectionsTrail, connectionsView, service, user.
+        #[arg(long, value_parser = parse_role)]
+        role: ueba_core::auth::Role,
+        /// Read the password from stdin (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Delete an account and revoke its tokens.
+    Remove {
+        /// Login name.
+        name: String,
+    },
+}
+
+/// `oauth-client` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create an OAuth client and print its id and secret (the secret is shown only now).
+    Add {
+        /// A name to recognise it by.
+        name: String,
+        /// Let the client use the client_credentials grant with this role; without it, the
+        /// client can only pass on an account's password grant.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<ueba_core::auth::Role>,
+    },
+    /// List OAuth clients.
+    List,
+    /// Delete an OAuth client (by name or id) and revoke its tokens.
+    Remove {
+        /// Name or client id.
+        name: String,
+    },
+}
+
+/// `tls` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Write the local CA certificate (PEM) for HTTPS clients to trust; creates it if needed.
+    ExportCa {
+        /// The PEM file to write.
+        file: PathBuf,
+    },
+    /// Forget the CA and server certificate; the next HTTPS start makes new ones (clients must
+    /// import the new CA).
+    Reset,
+}
+
+/// `journal` arguments.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// Only this HTTP method.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Only paths containing this text.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Only statuses at or above this (e.g. 400 for failures).
+    #[arg(long)]
+    pub status_min: Option<u16>,
+    /// Only this caller (account, `client:<id>` or peer address).
+    #[arg(long)]
+    pub caller: Option<String>,
+    /// Lines to show.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
 }

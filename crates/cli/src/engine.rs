@@ -186,6 +186,7 @@ pub fn anomalies(json: bool, store: &Store, cmd: &AnomaliesCommand) -> Result<()
             to: *to,
             user: user.clone(),
             limit: Some(*limit),
+            offset: None,
         },
     )?;
     if json {

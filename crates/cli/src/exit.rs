@@ -1,6 +1,9 @@
 //! Exit codes scripts can rely on (also listed in the README and in `--help`).
 
+use ueba_api::ListenError;
+use ueba_core::auth::AuthError;
 use ueba_core::ingest::IngestError;
+use ueba_core::tls::TlsError;
 use ueba_core::ueba::analysis::AnalysisError;
 use ueba_core::ueba::scoring::ScoringError;
 use ueba_core::ueba::settings::SettingsError;
@@ -63,6 +66,15 @@ pub enum Failure {
     /// Writing an output file failed.
     #[error("{0}")]
     Output(String),
+    /// An account, client or token operation was refused.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The TLS material could not be made or written.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The REST listener could not start.
+    #[error(transparent)]
+    Listen(#[from] ListenError),
 }
 
 impl Failure {
@@ -98,6 +110,11 @@ impl Failure {
             Failure::Scoring(ScoringError::Input(_)) => INPUT,
             Failure::Scoring(ScoringError::Output { .. }) => INTERNAL,
             Failure::Scoring(ScoringError::BadWeights { .. } | ScoringError::Store(_)) => DATABASE,
+            Failure::Auth(AuthError::Invalid { .. }) => INPUT,
+            Failure::Auth(AuthError::Duplicate { .. }) => CONFLICT,
+            Failure::Auth(AuthError::NotFound { .. }) => NOT_FOUND,
+            Failure::Auth(AuthError::Store(_)) | Failure::Tls(TlsError::Store(_)) => DATABASE,
+            Failure::Auth(_) | Failure::Tls(_) | Failure::Listen(_) => INTERNAL,
         }
     }
 }

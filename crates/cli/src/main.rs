@@ -6,6 +6,7 @@
 mod args;
 mod engine;
 mod exit;
+mod listener;
 mod progress;
 mod run;
 mod ueba;

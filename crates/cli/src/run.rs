@@ -126,6 +126,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Anomalies(cmd) => crate::engine::anomalies(cli.json, &store, cmd)?,
         Command::Score(args) => crate::engine::score(cli.json, &store, args)?,
         Command::Evaluate(args) => crate::engine::evaluate(cli.json, &store, &args.source)?,
+        Command::Serve(args) => return crate::listener::serve(cli.json, store, args, &cancel),
+        Command::User(cmd) => crate::listener::user(cli.json, &store, cmd)?,
+        Command::OauthClient(cmd) => crate::listener::client(cli.json, &store, cmd)?,
+        Command::Tls(cmd) => crate::listener::tls_command(cli.json, &store, cmd)?,
+        Command::Journal(args) => crate::listener::journal_command(cli.json, &store, args)?,
         Command::Stats => {
             let o = stats::overview(&store)?;
             if cli.json {

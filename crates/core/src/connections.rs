@@ -33,7 +33,9 @@ pub struct ConnectionFilter {
 }
 
 /// Which way to page from a cursor.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum Direction {
@@ -68,7 +70,7 @@ impl Default for PageRequest {
 }
 
 /// One page of connections, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct Page {
     /// The rows.

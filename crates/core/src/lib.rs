@@ -1,17 +1,20 @@
 //! UEBA Workbench engine: the one place where business logic lives.
 //!
-//! The desktop app, the headless CLI and (later) the REST listener are thin doors that call the
+//! The desktop app, the headless CLI and the REST listener are thin doors that call the
 //! service functions of this crate. Nothing here depends on a UI toolkit, an HTTP stack or an
 //! async runtime.
 
+pub mod auth;
 pub mod cancel;
 pub mod connections;
 pub mod demo;
 pub mod export;
 pub mod ingest;
+pub mod journal;
 pub mod model;
 pub mod stats;
 pub mod store;
+pub mod tls;
 pub mod ueba;
 
 pub use cancel::CancelToken;

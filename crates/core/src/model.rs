@@ -7,7 +7,7 @@ use ts_rs::TS;
 ///
 /// Timestamps are epoch milliseconds (UTC). `user_roles` and `tags` are lists; in CSV and in the
 /// database they are written `;`-separated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct Connection {
     /// Unique id; re-importing a row with an existing id does not duplicate it.

@@ -39,7 +39,7 @@ const ESTIMATED_BYTES_PER_ROW: u64 = 200;
 pub const MAX_REPORTED_ERRORS: usize = 1000;
 
 /// Input formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub enum Format {
     /// CSV with a header row.
@@ -141,7 +141,7 @@ pub struct ImportProgress {
 }
 
 /// A rejected row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct RowError {
     /// The file it came from.
@@ -169,7 +169,7 @@ impl std::fmt::Display for RowError {
 }
 
 /// What one file of an import did.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct ImportReport {
     /// The file.
@@ -300,6 +300,57 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// Where an import reads from: a file, or a stream such as an HTTP request body.
+pub enum ImportSource {
+    /// A file on disk.
+    File(PathBuf),
+    /// A stream, named in reports and errors by `name`; `expected_bytes` (if known) sizes the
+    /// bulk-load strategy and the progress.
+    Stream {
+        /// The name reports and errors use (e.g. `request body`).
+        name: String,
+        /// The bytes.
+        reader: Box<dyn Read + Send>,
+        /// Its length, when announced.
+        expected_bytes: Option<u64>,
+    },
+}
+
+impl ImportSource {
+    fn name(&self) -> String {
+        match self {
+            ImportSource::File(path) => display(path),
+            ImportSource::Stream { name, .. } => name.clone(),
+        }
+    }
+
+    fn size(&self) -> Result<u64, IngestError> {
+        match self {
+            ImportSource::File(path) => {
+                std::fs::metadata(path)
+                    .map(|m| m.len())
+                    .map_err(|source| IngestError::Io {
+                        file: display(path),
+                        source,
+                    })
+            }
+            ImportSource::Stream { expected_bytes, .. } => Ok(expected_bytes.unwrap_or(0)),
+        }
+    }
+
+    fn open(self) -> Result<Box<dyn Read + Send>, IngestError> {
+        match self {
+            ImportSource::File(path) => File::open(&path)
+                .map(|f| Box::new(f) as Box<dyn Read + Send>)
+                .map_err(|source| IngestError::Io {
+                    file: display(&path),
+                    source,
+                }),
+            ImportSource::Stream { reader, .. } => Ok(reader),
+        }
+    }
+}
+
 /// Imports `paths` in one transaction. See the module documentation.
 pub fn import_files(
     store: &Store,
@@ -308,18 +359,27 @@ pub fn import_files(
     progress: &(dyn Fn(&ImportProgress) + Sync),
     cancel: &CancelToken,
 ) -> Result<Vec<ImportReport>, IngestError> {
+    let sources = paths.iter().cloned().map(ImportSource::File).collect();
+    import_sources(store, sources, opts, progress, cancel)
+}
+
+/// Imports `sources` (files or streams) in one transaction, with the same validation and
+/// all-or-nothing rule as [`import_files`]; new connections are scored while analysis runs.
+pub fn import_sources(
+    store: &Store,
+    sources: Vec<ImportSource>,
+    opts: &ImportOptions,
+    progress: &(dyn Fn(&ImportProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<Vec<ImportReport>, IngestError> {
     let mut total_bytes = 0u64;
-    for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| IngestError::Io {
-            file: display(path),
-            source,
-        })?;
-        total_bytes += meta.len();
+    for source in &sources {
+        total_bytes += source.size()?;
     }
     let mark = crate::ueba::scoring::arrival_mark(store)?;
     let reports = store.write(|conn| {
         let journal = BulkJournal::enter(conn, total_bytes / ESTIMATED_BYTES_PER_ROW);
-        let result = import_in_transaction(conn, paths, total_bytes, opts, progress, cancel);
+        let result = import_in_transaction(conn, sources, total_bytes, opts, progress, cancel);
         journal.leave(conn)?;
         result
     })?;
@@ -345,7 +405,7 @@ pub(crate) fn score_arrivals(store: &Store, mark: i64) {
 
 fn import_in_transaction(
     conn: &mut rusqlite::Connection,
-    paths: &[PathBuf],
+    sources: Vec<ImportSource>,
     total_bytes: u64,
     opts: &ImportOptions,
     progress: &(dyn Fn(&ImportProgress) + Sync),
@@ -353,23 +413,25 @@ fn import_in_transaction(
 ) -> Result<Vec<ImportReport>, IngestError> {
     let started = std::time::Instant::now();
     let tx = conn.transaction()?;
-    let mut reports = Vec::with_capacity(paths.len());
+    let count = sources.len() as u32;
+    let mut reports = Vec::with_capacity(sources.len());
     let indexes = BulkIndexes::suspend_if_worthwhile(&tx, total_bytes / ESTIMATED_BYTES_PER_ROW)?;
     {
         let mut writer = ConnectionWriter::new(&tx)?;
         let mut done_bytes = 0u64;
         let mut done_rows = 0u64;
-        for (index, path) in paths.iter().enumerate() {
-            let file = FileJob {
-                path,
+        for (index, source) in sources.into_iter().enumerate() {
+            let job = FileJob {
+                name: source.name(),
                 index: index as u32,
-                count: paths.len() as u32,
+                count,
                 bytes_before: done_bytes,
                 rows_before: done_rows,
                 total_bytes,
             };
-            let report = import_one(&mut writer, &file, opts, progress, cancel)?;
-            done_bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let input = source.open()?;
+            let (report, read) = import_one(&mut writer, &job, input, opts, progress, cancel)?;
+            done_bytes += read;
             done_rows += report.rows_read;
             reports.push(report);
         }
@@ -390,8 +452,8 @@ fn import_in_transaction(
     Ok(reports)
 }
 
-struct FileJob<'a> {
-    path: &'a Path,
+struct FileJob {
+    name: String,
     index: u32,
     count: u32,
     bytes_before: u64,
@@ -403,24 +465,25 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Imports one source; answers its report and the bytes read.
 fn import_one(
     writer: &mut ConnectionWriter<'_>,
-    job: &FileJob<'_>,
+    job: &FileJob,
+    source: Box<dyn Read + Send>,
     opts: &ImportOptions,
     progress: &(dyn Fn(&ImportProgress) + Sync),
     cancel: &CancelToken,
-) -> Result<ImportReport, IngestError> {
-    let name = display(job.path);
+) -> Result<(ImportReport, u64), IngestError> {
+    let name = job.name.clone();
     let io_err = |source| IngestError::Io {
         file: name.clone(),
         source,
     };
     let bytes = Arc::new(AtomicU64::new(0));
-    let file = File::open(job.path).map_err(io_err)?;
     let mut input = BufReader::with_capacity(
         256 * 1024,
         CountingReader {
-            inner: file,
+            inner: source,
             bytes: Arc::clone(&bytes),
         },
     );
@@ -521,7 +584,7 @@ fn import_one(
             job.total_bytes,
         ),
     });
-    Ok(report)
+    Ok((report, bytes.load(Ordering::Relaxed)))
 }
 
 fn percent(done: u64, total: u64) -> f64 {
@@ -539,7 +602,7 @@ fn consume(
     writer: &mut ConnectionWriter<'_>,
     receiver: &mpsc::Receiver<Vec<ParsedRow>>,
     report: &mut ImportReport,
-    job: &FileJob<'_>,
+    job: &FileJob,
     bytes: &AtomicU64,
     opts: &ImportOptions,
     progress: &(dyn Fn(&ImportProgress) + Sync),

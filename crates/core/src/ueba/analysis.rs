@@ -12,7 +12,7 @@ use ts_rs::TS;
 use crate::store::{put_setting, Store, StoreError};
 
 /// Inference state (PrivX `inference_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[ts(export)]
 pub enum InferenceStatus {

@@ -13,30 +13,36 @@ use super::time;
 use crate::store::{Store, StoreError};
 
 /// A time range; an absent bound is open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema,
+)]
 #[ts(export)]
 pub struct TimeRange {
     /// Inclusive start (RFC 3339 on the wire).
     #[serde(default, with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start: Option<i64>,
     /// Exclusive end (RFC 3339 on the wire).
     #[serde(default, with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub end: Option<i64>,
 }
 
 /// PrivX `time_range_settings`: where the training connections come from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct TimeRangeSettings {
     /// Inclusive start; absent = from the first connection.
     #[serde(default, with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start: Option<i64>,
     /// Exclusive end; absent = up to the last connection.
     #[serde(default, with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub end: Option<i64>,
     /// Ranges left out (incidents, holidays, test traffic).
     #[serde(default)]
@@ -44,7 +50,7 @@ pub struct TimeRangeSettings {
 }
 
 /// State of one training result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[ts(export)]
 pub enum TrainingStatus {
@@ -57,7 +63,7 @@ pub enum TrainingStatus {
 }
 
 /// Histogram of the validation scores.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct Histogram {
     /// Scores per bin.
@@ -68,12 +74,13 @@ pub struct Histogram {
 }
 
 /// PrivX `TrainingResult`: one feature config's outcome of one training run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct TrainingResult {
     /// When the training started (RFC 3339 on the wire).
     #[serde(with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub created: Option<i64>,
     /// The feature config (model) this result is for.
     pub feature_config_name: String,
@@ -105,7 +112,7 @@ pub struct TrainingResult {
 }
 
 /// PrivX `Dataset`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct Dataset {
     /// Its id (UUID).
@@ -113,6 +120,7 @@ pub struct Dataset {
     /// Last successful training (RFC 3339 on the wire).
     #[serde(with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_training: Option<i64>,
     /// Whether inference uses this dataset's models.
     pub is_active: bool,
@@ -127,12 +135,14 @@ pub struct Dataset {
     /// Created (RFC 3339 on the wire).
     #[serde(with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub created: Option<i64>,
     /// Who created it.
     pub created_by: Option<String>,
     /// Last updated (RFC 3339 on the wire).
     #[serde(with = "time::optional")]
     #[ts(type = "string | null")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated: Option<i64>,
     /// Who updated it last.
     pub updated_by: Option<String>,
@@ -140,7 +150,7 @@ pub struct Dataset {
 
 /// What a client may set on a dataset (the server-managed fields of a posted `Dataset` are
 /// ignored).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct DatasetInput {
     /// The training window (required).

@@ -179,7 +179,7 @@ pub fn score_detailed(
 }
 
 /// One feature config's part in a score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct FeatureScore {
     /// The feature config (model).
@@ -191,7 +191,7 @@ pub struct FeatureScore {
 }
 
 /// An anomaly raised by analysis, with the connection it is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct Anomaly {
     /// The connection's id.
@@ -470,6 +470,9 @@ pub struct AnomalyFilter {
     pub user: Option<String>,
     /// At most this many, newest first (default 100, at most 10 000).
     pub limit: Option<u32>,
+    /// Skip this many first (paging).
+    #[serde(default)]
+    pub offset: Option<u32>,
 }
 
 /// Anomalies, newest connection first.
@@ -481,13 +484,14 @@ pub fn list_anomalies(store: &Store, filter: &AnomalyFilter) -> Result<Vec<Anoma
         condition.push_str(&format!(" AND a.user = ?{}", values.len()));
     }
     let limit = filter.limit.unwrap_or(100).clamp(1, 10_000);
+    let offset = filter.offset.unwrap_or(0);
     store.read(|c| {
         let mut stmt = c.prepare(&format!(
             "SELECT a.connection_id, a.connected, a.user, c.target_host, c.target_host_account,
                     c.remote_address, c.type, a.dataset_id, a.score, a.threshold, a.action, a.blocked,
                     a.feature_scores, a.explanation, a.detected
              FROM anomalies a JOIN connections c ON c.id = a.connection_id
-             WHERE {condition} ORDER BY a.connected DESC, a.connection_id LIMIT {limit}"
+             WHERE {condition} ORDER BY a.connected DESC, a.connection_id LIMIT {limit} OFFSET {offset}"
         ))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
             let action: String = r.get(10)?;

@@ -7,7 +7,7 @@ use ts_rs::TS;
 use crate::store::{Store, StoreError};
 
 /// What happens to a connection whose score crosses the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[ts(export)]
 pub enum AnomalyAction {
@@ -18,7 +18,7 @@ pub enum AnomalyAction {
 }
 
 /// PrivX `AnomalySettings`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct AnomalySettings {
     /// BLOCK or AUDIT.
@@ -46,7 +46,7 @@ impl AnomalySettings {
 }
 
 /// PrivX `UebaConfigurations`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct UebaConfiguration {
     /// Address of the UEBA server.

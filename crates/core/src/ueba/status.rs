@@ -11,7 +11,7 @@ use crate::model::format_timestamp;
 use crate::store::{Store, StoreError};
 
 /// One active issue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct StatusIssue {
     /// NOTICE, WARNING or ERROR.
@@ -23,7 +23,7 @@ pub struct StatusIssue {
 }
 
 /// A status key-value pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct StatusDetail {
     /// The key.
@@ -33,7 +33,7 @@ pub struct StatusDetail {
 }
 
 /// PrivX `ServiceStatus`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct ServiceStatus {
     /// Version of this build.
@@ -55,7 +55,7 @@ pub struct ServiceStatus {
 }
 
 /// One feature config's model of the active (or latest trained) dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct ModelInstanceStatus {
     /// The training result's id.
@@ -69,7 +69,7 @@ pub struct ModelInstanceStatus {
 }
 
 /// PrivX `UebaInternalStatus`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct InternalStatus {
     /// MODELS_MISSING, MODELS_AVAILABLE, TRAINING or RETRAINING.

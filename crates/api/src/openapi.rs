@@ -1,0 +1,122 @@
+//! The route table and its OpenAPI 3 document: both come from the same `routes!` list, so the
+//! document cannot drift from what the listener serves.
+
+use std::sync::LazyLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::ApiState;
+use crate::{auth, privx, workbench};
+
+/// Top of the document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "UEBA Workbench REST listener",
+        description = "PrivX UEBA API (`/connection-manager/api/v1/ueba/...`), its OAuth2 token endpoint, \
+and the workbench's own endpoints (`/workbench/api/v1/...`), served on loopback by a local UEBA Workbench. \
+Errors use the PrivX shape `{error_code, error_message, property, details}`."
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "OAuth2 token endpoint (PrivX auth service)"),
+        (name = "ueba-status", description = "PrivX ueba status"),
+        (name = "ueba-train", description = "PrivX ueba train: datasets and training"),
+        (name = "ueba-management", description = "PrivX ueba management: configuration, anomaly settings, analysis"),
+        (name = "ueba-setup", description = "PrivX ueba setup script"),
+        (name = "workbench", description = "UEBA Workbench: ingest, connections, anomalies, request journal"),
+    )
+)]
+struct ApiDoc;
+
+/// The PrivX `oauth` scheme (password and client-credentials flows against the local token
+/// endpoint) and HTTP Basic for the client on the token endpoint.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scopes = || {
+            Scopes::from_iter(
+                ueba_core::auth::Role::ALL
+                    .iter()
+                    .map(|r| (r.scope().to_owned(), format!("PrivX scope {}", r.scope()))),
+            )
+        };
+        let token_url = "/auth/api/v1/oauth/token";
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "oauth",
+            SecurityScheme::OAuth2(OAuth2::new([
+                Flow::Password(Password::new(token_url, scopes())),
+                Flow::ClientCredentials(ClientCredentials::new(token_url, scopes())),
+            ])),
+        );
+        components.add_security_scheme(
+            "basicAuth",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+    }
+}
+
+/// Every route the listener serves, with its documentation.
+pub fn api_router() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::token))
+        .routes(routes!(privx::get_status))
+        .routes(routes!(privx::get_internal_status))
+        .routes(routes!(privx::list_datasets, privx::create_dataset))
+        .routes(routes!(
+            privx::get_dataset,
+            privx::update_dataset,
+            privx::delete_dataset
+        ))
+        .routes(routes!(privx::train_dataset))
+        .routes(routes!(privx::query_connection_count))
+        .routes(routes!(privx::get_configuration, privx::set_configuration))
+        .routes(routes!(
+            privx::get_anomaly_settings,
+            privx::set_anomaly_settings
+        ))
+        .routes(routes!(privx::start_analyzing))
+        .routes(routes!(privx::stop_analyzing))
+        .routes(routes!(privx::create_setup_session))
+        .routes(routes!(privx::download_setup_script))
+        .routes(routes!(
+            workbench::ingest_connections,
+            workbench::list_connections
+        ))
+        .routes(routes!(workbench::list_anomalies))
+        .routes(routes!(workbench::get_journal))
+        .routes(routes!(openapi_json))
+}
+
+/// The OpenAPI document (built once).
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =
+        LazyLock::new(|| api_router().split_for_parts().1);
+    &DOCUMENT
+}
+
+/// The OpenAPI document as JSON (serialised once).
+fn document_json() -> &'static str {
+    static JSON: LazyLock<String> =
+        LazyLock::new(|| document().to_pretty_json().unwrap_or_else(|_| "{}".into()));
+    &JSON
+}
+
+/// OpenAPI 3 document of every route this listener serves (no credentials needed).
+#[utoipa::path(get, path = "/openapi.json", tag = "workbench",
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json", body = Object)))]
+pub async fn openapi_json() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document_json(),
+    )
+}
