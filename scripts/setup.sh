@@ -11,7 +11,7 @@ want_test=0
 
 packages=(libwebkit2gtk-4.1-dev build-essential pkg-config file curl ca-certificates)
 if [ "$want_test" = 1 ]; then
-  packages+=(xvfb xauth webkit2gtk-driver xdotool imagemagick sqlite3 python3)
+  packages+=(xvfb xauth webkit2gtk-driver xdotool imagemagick sqlite3 python3 python3-venv)
 fi
 
 missing=()

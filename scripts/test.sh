@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: formatting, lints, type checks, unit and integration
-# tests, and the end-to-end test of the real desktop window (under Xvfb, through tauri-driver).
+# tests, the REST API conformance suite and fuzzing, and the end-to-end test of the real desktop
+# window (under Xvfb, through tauri-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -29,6 +30,9 @@ if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- 
   git status --short -- ui/src/lib/bindings >&2
   exit 1
 fi
+
+step "REST API: conformance suite and fuzzing against the built listener"
+UEBA_WORKBENCH_BIN="$PWD/target/debug/ueba-workbench" tests/api/run.sh
 
 step "desktop end-to-end test"
 tests/e2e/run.sh "$PWD/target/debug/ueba-workbench-desktop"

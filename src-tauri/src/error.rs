@@ -67,5 +67,7 @@ message_errors!(
     ueba_core::ueba::analysis::AnalysisError,
     ueba_core::ueba::settings::SettingsError,
     ueba_core::ueba::training::TrainingError,
-    ueba_core::ueba::scoring::ScoringError
+    ueba_core::ueba::scoring::ScoringError,
+    ueba_core::auth::AuthError,
+    ueba_core::tls::TlsError
 );

@@ -5,8 +5,10 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod api_commands;
 mod commands;
 mod error;
+mod listener;
 mod state;
 mod throttle;
 mod ueba_commands;
@@ -67,14 +69,26 @@ fn main() {
     }
     let state = AppState::new(db_path.ok(), store);
 
-    let result = tauri::Builder::default()
+    let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .setup(|app| {
             let handle = app.handle().clone();
             let store = app.state::<AppState>().store.clone();
             if let Ok(store) = store {
-                tauri::async_runtime::spawn_blocking(move || commands::seed_demo(&handle, &store));
+                let seed_store = Arc::clone(&store);
+                tauri::async_runtime::spawn_blocking(move || {
+                    commands::seed_demo(&handle, &seed_store)
+                });
+                // The REST listener starts with the app only when the user chose so.
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    handle
+                        .state::<AppState>()
+                        .listener
+                        .start_on_launch(store)
+                        .await;
+                });
             }
             Ok(())
         })
@@ -104,12 +118,34 @@ fn main() {
             ueba_commands::rescore,
             ueba_commands::list_anomalies,
             ueba_commands::service_status,
+            api_commands::listener_status,
+            api_commands::start_listener,
+            api_commands::stop_listener,
+            api_commands::set_listener_start_on_launch,
+            api_commands::export_ca,
+            api_commands::list_accounts,
+            api_commands::add_account,
+            api_commands::remove_account,
+            api_commands::list_clients,
+            api_commands::add_client,
+            api_commands::remove_client,
+            api_commands::query_journal,
         ])
-        .run(tauri::generate_context!());
-    if let Err(error) = result {
-        tracing::error!(%error, "the desktop app stopped with an error");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, "the desktop app could not start");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Open requests finish and the journal's last lines are written before the process
+            // ends; trainings started through the API end with the app.
+            tauri::async_runtime::block_on(handle.state::<AppState>().listener.shutdown());
+        }
+    });
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! What the app keeps between commands: the open store (or why it could not be opened), the demo
-//! generation status and the cancel token of the running import.
+//! generation status, the cancel token of the running import and the REST listener.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +11,7 @@ use ueba_core::demo::DemoSummary;
 use ueba_core::{CancelToken, Store};
 
 use crate::error::CommandError;
+use crate::listener::ListenerControl;
 
 /// What the first-run demo generation is doing.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -56,6 +57,8 @@ pub struct AppState {
     import_running: AtomicBool,
     /// Cancels the training this window started, while it runs.
     training_cancel: Mutex<Option<CancelToken>>,
+    /// The localhost REST listener (off until started).
+    pub listener: ListenerControl,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             import_cancel: CancelToken::new(),
             import_running: AtomicBool::new(false),
             training_cancel: Mutex::new(None),
+            listener: ListenerControl::default(),
         }
     }
 

@@ -13,7 +13,13 @@ and a fresh data directory. The test:
    above 5000), trains it with "activate after training" (progress, then success), checks the loss
    chart and the validation-score histogram with its threshold line, checks that Analysis runs with
    that dataset, sets and saves a threshold, rescores the last 7 days, expands an anomaly on the
-   Anomalies page to read its explanation, and checks that deleting the active dataset is refused.
+   Anomalies page to read its explanation, and checks that deleting the active dataset is refused;
+5. drives the REST listener: adds an admin account and an OAuth client in Settings (the client
+   secret is shown once), sees a taken port refused with a clear message, starts the listener on a
+   free port and reads its URL from the page, gets a token (password grant, client in HTTP Basic)
+   and calls the UEBA status endpoint from Python, finds that request with the account as caller on
+   the Journal page, stops the listener (a new request then fails to connect), and exports the
+   local CA certificate (PEM) through the save dialog once HTTPS is ticked.
 
 Prints `N passed, M failed` last and exits non-zero on any failure.
 """
@@ -21,14 +27,17 @@ Prints `N passed, M failed` last and exits non-zero on any failure.
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import http.client
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -229,6 +238,35 @@ def _search_window(title: str) -> Optional[str]:
     result = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True, text=True)
     ids = result.stdout.split()
     return ids[-1] if ids else None
+
+
+# Requests to the app's REST listener go straight to the loopback address, never through a proxy.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_call(
+    method: str, url: str, headers: Optional[dict[str, str]] = None, body: Optional[bytes] = None
+) -> tuple[int, Any]:
+    """One request to the REST listener: (status, JSON body or text). Raises URLError when it cannot
+    connect."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with _DIRECT.open(req, timeout=20) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    text = raw.decode(errors="replace")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def main() -> int:
@@ -549,6 +587,211 @@ def main() -> int:
             print(f"     {text.strip()}", flush=True)
 
         runner.step("deleting the active dataset is refused with the reason", delete_refused)
+
+        # ---- the REST listener: accounts, OAuth client, start, token, call, journal, stop ----------
+
+        account, account_password = "e2e-admin", "e2e-password-1"
+
+        def add_account() -> None:
+            s.click(wait_for("the Settings nav button", lambda: s.find('[data-testid="nav-settings"]')))
+            name = wait_for("the account name field", lambda: s.find('[data-testid="account-name"]'))
+            s.send_keys(name, account)
+            s.click(wait_for("the admin role", lambda: s.find('[data-testid="account-role"] option[value="admin"]')))
+            role = s.find('[data-testid="account-role"]')
+            assert role is not None and s.cmd("GET", f"/element/{role}/property/value") == "admin", "admin not chosen"
+            # Two different passwords are refused before anything is stored.
+            s.send_keys(s.find('[data-testid="account-password"]') or "", account_password)
+            s.send_keys(s.find('[data-testid="account-password2"]') or "", account_password + "x")
+            s.click(s.find('[data-testid="account-add"]') or "", retry=False)
+            refused = wait_for("the mismatch error", lambda: s.find('[data-testid="account-error"]'), timeout=10)
+            assert "differ" in s.text(refused), f"unexpected error {s.text(refused)!r}"
+            again = s.find('[data-testid="account-password2"]') or ""
+            s.clear(again)
+            s.send_keys(again, account_password)
+            s.click(s.find('[data-testid="account-add"]') or "", retry=False)
+            row = wait_for(
+                f"the account row of {account}",
+                lambda: s.find(f'[data-testid="account-row"][data-name="{account}"]'),
+                timeout=20,
+            )
+            assert "admin" in s.text(row), f"unexpected account row {s.text(row)!r}"
+            assert s.find('[data-testid="account-error"]') is None, "an error is still shown"
+
+        runner.step("Settings: add an admin account (mismatched passwords refused first)", add_account)
+
+        def add_client() -> None:
+            name = wait_for("the client name field", lambda: s.find('[data-testid="client-name"]'))
+            s.send_keys(name, "e2e-client")
+            s.click(wait_for("the Add client button", lambda: s.find('[data-testid="client-add"]')), retry=False)
+            box = wait_for("the secret box", lambda: s.find('[data-testid="client-secret-box"]'), timeout=20)
+            assert "shown only now" in s.text(box), f"the box does not say the secret is shown once: {s.text(box)!r}"
+            id_field = s.find('[data-testid="client-new-id"]')
+            secret_field = s.find('[data-testid="client-new-secret"]')
+            assert id_field is not None and secret_field is not None, "the box has no id or secret field"
+            client_id = s.cmd("GET", f"/element/{id_field}/property/value")
+            secret = s.cmd("GET", f"/element/{secret_field}/property/value")
+            assert client_id and secret, "the box shows no client id or secret"
+            state["client_id"], state["client_secret"] = str(client_id), str(secret)
+            assert s.find(f'[data-testid="client-row"][data-id="{client_id}"]'), "the client is not listed"
+            s.execute("document.querySelector('[data-testid=\"client-secret-box\"]').scrollIntoView({block: 'center'});")
+            time.sleep(0.5)
+            screenshot(artifacts, "08-accounts-and-client")
+            s.click(wait_for("the dismiss button", lambda: s.find('[data-testid="client-secret-dismiss"]')), retry=False)
+            wait_for("the secret box to go", lambda: s.find('[data-testid="client-secret-box"]') is None, timeout=10)
+            # Once dismissed, the secret is nowhere on the page, not even after reopening it.
+            s.click(wait_for("Overview nav", lambda: s.find('[data-testid="nav-overview"]')))
+            s.click(wait_for("Settings nav", lambda: s.find('[data-testid="nav-settings"]')))
+            wait_for("the client row again", lambda: s.find(f'[data-testid="client-row"][data-id="{client_id}"]'), timeout=15)
+            shown = s.execute("return document.documentElement.outerHTML.includes(arguments[0]);", [state["client_secret"]])
+            assert shown is False, "the client secret is still on the page"
+            assert s.find('[data-testid="client-secret-box"]') is None, "the secret box came back"
+
+        runner.step("Settings: add an OAuth client; its secret is shown once", add_client)
+
+        def set_port(port: int) -> None:
+            field = wait_for("the port field", lambda: s.find('[data-testid="listener-port"]'))
+            s.clear(field)
+            s.send_keys(field, str(port))
+
+        def taken_port() -> None:
+            with socket.socket() as squatter:
+                squatter.bind(("127.0.0.1", 0))
+                squatter.listen(1)
+                port = int(squatter.getsockname()[1])
+                set_port(port)
+                toggle = wait_for("the Start button", lambda: s.find('[data-testid="listener-toggle"][data-running="false"]'))
+                s.click(toggle, retry=False)
+                error = wait_for("the start error", lambda: s.find('[data-testid="listener-error"]'), timeout=20)
+                text = s.text(error)
+                assert "already in use" in text and str(port) in text, f"unexpected error {text!r}"
+                status = s.find('[data-testid="listener-status"]')
+                assert status is not None and s.attribute(status, "data-running") == "false", "the listener says it runs"
+                print(f"     {text.strip()}", flush=True)
+
+        runner.step("Settings: a taken port is refused with a clear message", taken_port)
+
+        def start_listener() -> None:
+            port = free_port()
+            set_port(port)
+            s.click(wait_for("the Start button", lambda: s.find('[data-testid="listener-toggle"][data-running="false"]')), retry=False)
+            status = wait_for(
+                "the listener to run",
+                lambda: s.find('[data-testid="listener-status"][data-running="true"]'),
+                timeout=30,
+            )
+            url = s.text(wait_for("the URL", lambda: s.find('[data-testid="listener-url"]'))).strip()
+            assert url == s.attribute(status, "data-url"), f"shown URL {url!r} differs from {s.attribute(status, 'data-url')!r}"
+            assert url == f"http://127.0.0.1:{port}", f"unexpected URL {url!r} for port {port}"
+            addresses = s.text(s.find('[data-testid="listener-addresses"]') or "")
+            assert f"127.0.0.1:{port}" in addresses, f"unexpected addresses {addresses!r}"
+            assert s.find('[data-testid="listener-error"]') is None, "the old start error is still shown"
+            state["url"] = url
+            print(f"     running at {url} ({addresses.split('·')[0].strip()})", flush=True)
+            time.sleep(0.3)
+            screenshot(artifacts, "09-listener-running")
+
+        runner.step("Settings: start the listener on a free port and read its URL", start_listener)
+
+        def call_api() -> None:
+            url = state["url"]
+            basic = base64.b64encode(f"{state['client_id']}:{state['client_secret']}".encode()).decode()
+            form = urllib.parse.urlencode(
+                {"grant_type": "password", "username": account, "password": account_password}
+            ).encode()
+            status, token = http_call(
+                "POST",
+                f"{url}/auth/api/v1/oauth/token",
+                {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+                form,
+            )
+            assert status == 200 and isinstance(token, dict), f"token request answered {status}: {token!r}"
+            assert token.get("scope") == "admin", f"unexpected scope {token.get('scope')!r}"
+            status, body = http_call(
+                "GET",
+                f"{url}/connection-manager/api/v1/ueba/status",
+                {"Authorization": f"Bearer {token['access_token']}"},
+            )
+            assert status == 200, f"ueba/status answered {status}: {body!r}"
+            print(f"     ueba/status: {json.dumps(body)[:160]}", flush=True)
+
+        runner.step("REST: password-grant token, then GET ueba/status answers 200", call_api)
+
+        def journal() -> None:
+            s.click(wait_for("the Journal nav button", lambda: s.find('[data-testid="nav-journal"]')))
+            line = wait_for("the listener line saying it runs", lambda: s.find('[data-testid="journal-listener"][data-running="true"]'))
+            assert line
+            row_css = (
+                '[data-testid="journal-row"][data-path="/connection-manager/api/v1/ueba/status"]'
+                f'[data-caller="{account}"][data-status="200"]'
+            )
+            row = wait_for("the status request in the journal (auto-refreshed)", lambda: s.find(row_css), timeout=30, interval=0.5)
+            token_row = s.find('[data-testid="journal-row"][data-path="/auth/api/v1/oauth/token"]')
+            assert token_row is not None, "the token request is not listed"
+            print(f"     {' | '.join(s.text(c) for c in s.find_all(row_css + ' td'))}", flush=True)
+            chart = wait_for("the journal chart", lambda: s.find('[data-testid="journal-chart"] canvas'), timeout=15)
+            assert chart
+            requests = int(s.attribute(s.find('[data-testid="journal-chart"]') or "", "data-requests") or 0)
+            assert requests >= 2, f"the chart counts {requests} requests"
+            # Filtering by caller keeps the account's request and only the account's.
+            caller = s.find('[data-testid="journal-filter-caller"]')
+            assert caller is not None
+            s.send_keys(caller, account)
+
+            def only_account() -> bool:
+                rows = s.find_all('[data-testid="journal-row"]')
+                return bool(rows) and all(s.attribute(r, "data-caller") == account for r in rows) and s.find(row_css) is not None
+
+            wait_for("only the account's requests", only_account, timeout=15)
+            time.sleep(0.5)
+            screenshot(artifacts, "10-journal")
+
+        runner.step("Journal lists that request with the account as caller", journal)
+
+        def stop_listener() -> None:
+            s.click(wait_for("the Settings nav button", lambda: s.find('[data-testid="nav-settings"]')))
+            toggle = wait_for("the Stop button", lambda: s.find('[data-testid="listener-toggle"][data-running="true"]'), timeout=15)
+            s.click(toggle, retry=False)
+            wait_for(
+                "the listener to stop",
+                lambda: s.find('[data-testid="listener-status"][data-running="false"]'),
+                timeout=30,
+            )
+            try:
+                status, _ = http_call("GET", f"{state['url']}/connection-manager/api/v1/ueba/status")
+            except (urllib.error.URLError, ConnectionError) as e:
+                print(f"     a new request fails: {getattr(e, 'reason', e)}", flush=True)
+                return
+            raise AssertionError(f"the stopped listener still answered {status}")
+
+        runner.step("Settings: stop the listener; a new request fails to connect", stop_listener)
+
+        def export_ca() -> None:
+            button = wait_for("the Export CA button", lambda: s.find('[data-testid="listener-export-ca"]'))
+            assert s.attribute(button, "disabled") is not None, "Export CA is offered without HTTPS"
+            tls = wait_for("the HTTPS checkbox", lambda: s.find('[data-testid="listener-tls"]'))
+            s.click(tls)
+            wait_for("Export CA to be enabled", lambda: s.attribute(button, "disabled") is None, timeout=10)
+            target = work / "exported-ca.pem"
+            used = "command"
+            if not args.no_dialog and shutil.which("xdotool"):
+                s.click(button, retry=False)
+                try:
+                    pick_file_in_native_dialog(target, "Export the local CA certificate")
+                    wait_for("the export message", lambda: s.find('[data-testid="listener-ca-result"]'), timeout=20)
+                    used = "native dialog"
+                except Exception as e:  # noqa: BLE001 - fall back below
+                    screenshot(artifacts, "native-save-dialog-failure")
+                    print(f"     native dialog could not be driven ({e}); invoking export_ca instead", flush=True)
+                    subprocess.run(["xdotool", "key", "Escape"], capture_output=True, timeout=10)
+            if used == "command":
+                s.execute("return window.__TAURI_INTERNALS__.invoke('export_ca', {path: arguments[0]});", [str(target)])
+            pem = wait_for("the exported file", lambda: target.exists() and target.read_text(), timeout=10)
+            assert pem.startswith("-----BEGIN CERTIFICATE-----"), f"not a PEM certificate: {pem[:60]!r}"
+            assert "PRIVATE KEY" not in pem, "the export holds a private key"
+            s.click(tls)  # back to plain HTTP, as the other steps left it
+            print(f"     CA certificate written through the {used}: {target.stat().st_size} bytes", flush=True)
+
+        runner.step("Settings: with HTTPS ticked, Export CA certificate writes the CA PEM", export_ca)
     except StepFailed:
         if session is not None:
             screenshot(artifacts, "failure")

@@ -203,7 +203,12 @@ impl TokenError {
         response
     }
 
-    fn new(status: StatusCode, error: &'static str, code: ErrorCode, message: String) -> Response {
+    fn respond(
+        status: StatusCode,
+        error: &'static str,
+        code: ErrorCode,
+        message: String,
+    ) -> Response {
         Self::reply(status, error, code, message, None)
     }
 
@@ -254,7 +259,7 @@ pub async fn token(
     let form: TokenRequest = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
         Err(e) => {
-            return TokenError::new(
+            return TokenError::respond(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 ErrorCode::BadRequest,
@@ -266,7 +271,7 @@ pub async fn token(
         return TokenError::missing("grant_type");
     };
     if grant != "password" && grant != "client_credentials" {
-        return TokenError::new(
+        return TokenError::respond(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             ErrorCode::ValueOutOfBounds,
@@ -276,7 +281,7 @@ pub async fn token(
     let credentials = basic_credentials(&headers)
         .or_else(|| Some((form.client_id.clone()?, form.client_secret.clone()?)));
     let Some((client_id, client_secret)) = credentials else {
-        return TokenError::new(
+        return TokenError::respond(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             ErrorCode::PermissionDenied,
@@ -344,9 +349,9 @@ pub async fn token(
                     ErrorCode::GeneralError,
                 ),
             };
-            TokenError::new(status, error, code, e.to_string())
+            TokenError::respond(status, error, code, e.to_string())
         }
-        Err(e) => TokenError::new(
+        Err(e) => TokenError::respond(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             ErrorCode::GeneralError,

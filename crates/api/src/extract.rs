@@ -54,6 +54,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
+    // serde reads a struct from an array too (fields by position); every body here is an
+    // object, so anything else is the wrong type (or malformed).
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match serde_json::from_slice::<serde_json::Value>(text) {
+            Ok(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::ValueIncorrectType,
+                "the request body must be a JSON object",
+            ),
+            Err(e) => classify(&e, "."),
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

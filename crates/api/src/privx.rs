@@ -69,6 +69,7 @@ pub struct DatasetView {
     /// Add the training log prints. Default false.
     pub logs: Option<bool>,
     /// How many bins from training history (1-10000). Default 50.
+    #[param(minimum = 1, maximum = 10000)]
     pub bin_count: Option<i64>,
 }
 
@@ -323,7 +324,20 @@ pub async fn query_connection_count(
     Json(range): Json<TimeRangeSettings>,
 ) -> Result<axum::Json<CountResponse>, ApiError> {
     let count = blocking(&state.store, move |s| {
-        Ok(datasets::count_connections(s, &range)?)
+        datasets::count_connections(s, &range).map_err(|e| {
+            // This body is the time range itself, not a dataset: name its own property.
+            let mut error = ApiError::from(e);
+            if let Some(p) = error.body.property.clone() {
+                let own = p
+                    .strip_prefix("time_range_settings.")
+                    .unwrap_or(&p)
+                    .to_owned();
+                error.body.error_message =
+                    error.body.error_message.replace("time_range_settings.", "");
+                error.body.property = Some(own);
+            }
+            error
+        })
     })
     .await?;
     Ok(axum::Json(CountResponse { count }))

@@ -12,6 +12,7 @@ use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use serde::{Deserialize, Serialize};
+use tower_http::catch_panic::CatchPanicLayer;
 use ueba_core::Store;
 
 use crate::error::{ApiError, ErrorCode};
@@ -156,11 +157,50 @@ pub fn router(state: ApiState) -> Router {
             .into_response()
         })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        // A bug in a handler answers 500 in the PrivX shape instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::GeneralError,
+                    "Internal server error",
+                )
+                .into_response()
+            },
+        ))
+        .layer(axum::middleware::from_fn(close_after_unread_body))
         .layer(axum::middleware::from_fn_with_state(
             state.journal.clone(),
             journal::record,
         ))
         .with_state(state)
+}
+
+/// A refusal sent before the request body was read (401, 403, 404, 405, 413) leaves the body
+/// unread, and the server then closes the connection; saying so in the answer lets HTTP/1.1
+/// clients open a new connection instead of failing their next request on the dead one.
+async fn close_after_unread_body(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let http1 = request.version() <= axum::http::Version::HTTP_11;
+    let has_body = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() != "0")
+        || request
+            .headers()
+            .contains_key(axum::http::header::TRANSFER_ENCODING);
+    let mut response = next.run(request).await;
+    let early = matches!(response.status().as_u16(), 401 | 403 | 404 | 405 | 413);
+    if http1 && has_body && early {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// Starts the listener on the current tokio runtime.

@@ -173,6 +173,7 @@ pub struct ConnectionQuery {
     /// Cursor from a previous page (`next_cursor` or `prev_cursor`).
     pub cursor: Option<String>,
     /// `next` (older, default) or `prev` (newer).
+    #[param(inline)]
     pub direction: Option<Direction>,
 }
 
@@ -200,6 +201,17 @@ pub async fn list_connections(
         conn_type: query.conn_type,
         search: query.search,
     };
+    if let Some(cursor) = query
+        .cursor
+        .as_deref()
+        .filter(|c| !connections::is_valid_cursor(c))
+    {
+        return Err(ApiError::invalid(
+            ErrorCode::ValueIncorrectFormat,
+            "cursor",
+            format!("cursor `{cursor}` is not one this listener handed out (use next_cursor or prev_cursor of a page)"),
+        ));
+    }
     let page = PageRequest {
         limit: query.limit.unwrap_or(100),
         cursor: query.cursor,

@@ -105,7 +105,8 @@ pub fn append(store: &Store, entries: &[JournalEntry], capacity: u64) -> Result<
     if entries.is_empty() {
         return Ok(());
     }
-    store.write(|c| {
+    // Journal lines change nothing that status or other cached answers depend on.
+    store.write_untracked(|c| {
         let tx = c.transaction()?;
         {
             let mut insert = tx.prepare_cached(

@@ -516,3 +516,45 @@ fn detect_recognises_each_format() {
         Format::PrivxExport
     );
 }
+
+/// The stored connection total (read in O(1) by status) follows every way rows arrive or are
+/// refused.
+#[test]
+fn the_kept_connection_total_matches_the_table() {
+    let f = fixture();
+    let total = |f: &Fixture| -> String {
+        ueba_core::ueba::status::service(&f.store)
+            .expect("status")
+            .status_details
+            .into_iter()
+            .find(|d| d.k == "connections")
+            .expect("connections detail")
+            .v
+    };
+    assert_eq!(total(&f), "0");
+    f.import(&[f.file("good.csv", CSV)], &strict())
+        .expect("seed");
+    f.import(&[f.file("again.csv", CSV)], &strict())
+        .expect("duplicates");
+    assert!(f.import(&[f.file("bad.csv", BAD_CSV)], &strict()).is_err());
+    f.import(&[f.file("bad2.csv", BAD_CSV)], &skipping())
+        .expect("skip invalid");
+    let streamed = ueba_core::ingest::ImportSource::Stream {
+        name: "stream".into(),
+        reader: Box::new(std::io::Cursor::new(
+            "{\"connected\":\"2026-03-03T08:00:00Z\",\"user\":\"erin\",\"type\":\"SSH\",\"target_host\":\"db-01\",\"remote_address\":\"10.0.0.3\"}\n",
+        )),
+        expected_bytes: None,
+    };
+    let reports = ueba_core::ingest::import_sources(
+        &f.store,
+        vec![streamed],
+        &strict(),
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .expect("stream");
+    assert_eq!(reports[0].inserted, 1);
+    assert_eq!(f.count(), 7);
+    assert_eq!(total(&f), "7");
+}

@@ -1,9 +1,11 @@
-// Typed wrappers around the Tauri commands of src-tauri/src/commands.rs and ueba_commands.rs.
+// Typed wrappers around the Tauri commands of src-tauri/src/commands.rs, ueba_commands.rs and
+// api_commands.rs.
 // Every type comes from the Rust definitions through ts-rs (./bindings); none is written by hand
 // here.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
+import type { Account } from "./bindings/Account";
 import type { AnalysisState } from "./bindings/AnalysisState";
 import type { AnalyzeReport } from "./bindings/AnalyzeReport";
 import type { Anomaly } from "./bindings/Anomaly";
@@ -19,9 +21,15 @@ import type { FlagPreview } from "./bindings/FlagPreview";
 import type { ImportOptions } from "./bindings/ImportOptions";
 import type { ImportProgress } from "./bindings/ImportProgress";
 import type { ImportReport } from "./bindings/ImportReport";
+import type { JournalFilter } from "./bindings/JournalFilter";
+import type { JournalPage } from "./bindings/JournalPage";
+import type { ListenerStatus } from "./bindings/ListenerStatus";
+import type { NewClient } from "./bindings/NewClient";
+import type { OAuthClient } from "./bindings/OAuthClient";
 import type { Overview } from "./bindings/Overview";
 import type { Page } from "./bindings/Page";
 import type { PageRequest } from "./bindings/PageRequest";
+import type { Role } from "./bindings/Role";
 import type { ServiceStatus } from "./bindings/ServiceStatus";
 import type { TimeRangeSettings } from "./bindings/TimeRangeSettings";
 import type { TrainingOutcome } from "./bindings/TrainingOutcome";
@@ -159,6 +167,62 @@ export function onTrainingProgress(handler: (p: TrainingProgress) => void): Prom
 
 export function onTrainingFinished(handler: (o: TrainingOutcome) => void): Promise<UnlistenFn> {
   return listen<TrainingOutcome>(TRAINING_FINISHED, (e) => handler(e.payload));
+}
+
+// ---- REST listener, accounts, OAuth clients, journal (src-tauri/src/api_commands.rs) ----------
+
+export function listenerStatus(): Promise<ListenerStatus> {
+  return invoke<ListenerStatus>("listener_status");
+}
+
+/** Starts the listener on the loopback addresses (port 0 picks a free one). */
+export function startListener(port: number, tls: boolean): Promise<ListenerStatus> {
+  return invoke<ListenerStatus>("start_listener", { port, tls });
+}
+
+/** Stops the listener gracefully; trainings started through it go on. */
+export function stopListener(): Promise<ListenerStatus> {
+  return invoke<ListenerStatus>("stop_listener");
+}
+
+/** Whether the listener starts with the app, with the stored port and TLS choice. */
+export function setListenerStartOnLaunch(enabled: boolean): Promise<ListenerStatus> {
+  return invoke<ListenerStatus>("set_listener_start_on_launch", { enabled });
+}
+
+/** Writes the local CA certificate (PEM) to `path`. */
+export function exportCa(path: string): Promise<void> {
+  return invoke<void>("export_ca", { path });
+}
+
+export function listAccounts(): Promise<Account[]> {
+  return invoke<Account[]>("list_accounts");
+}
+
+export function addAccount(name: string, role: Role, password: string): Promise<Account> {
+  return invoke<Account>("add_account", { name, role, password });
+}
+
+export function removeAccount(name: string): Promise<void> {
+  return invoke<void>("remove_account", { name });
+}
+
+export function listClients(): Promise<OAuthClient[]> {
+  return invoke<OAuthClient[]>("list_clients");
+}
+
+/** Creates an OAuth client; the answer holds its secret, which is never shown again. */
+export function addClient(name: string, role: Role | null): Promise<NewClient> {
+  return invoke<NewClient>("add_client", { name, role });
+}
+
+export function removeClient(id: string): Promise<void> {
+  return invoke<void>("remove_client", { id });
+}
+
+/** Request journal lines, newest first. */
+export function queryJournal(filter: JournalFilter): Promise<JournalPage> {
+  return invoke<JournalPage>("query_journal", { filter });
 }
 
 /** Turns whatever a rejected command gave into a CommandError. */

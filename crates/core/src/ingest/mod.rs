@@ -435,6 +435,7 @@ fn import_in_transaction(
             done_rows += report.rows_read;
             reports.push(report);
         }
+        writer.finish()?;
     }
     if cancel.is_cancelled() {
         return Err(IngestError::Cancelled);
@@ -691,8 +692,7 @@ fn store_in_transaction(
                 progress(i as u64 + 1, expected);
             }
         }
-        writer.flush()?;
-        inserted = writer.inserted();
+        inserted = writer.finish()?;
     }
     if cancel.is_cancelled() {
         return Err(IngestError::Cancelled);

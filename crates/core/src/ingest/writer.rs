@@ -38,6 +38,8 @@ pub struct ConnectionWriter<'tx> {
     pending: Vec<Connection>,
     inserted: u64,
     written: u64,
+    /// Of `inserted`, how many were already added to `row_counts`.
+    counted: u64,
     import_id: Option<i64>,
 }
 
@@ -51,8 +53,29 @@ impl<'tx> ConnectionWriter<'tx> {
             pending: Vec::with_capacity(ROWS_PER_STATEMENT),
             inserted: 0,
             written: 0,
+            counted: 0,
             import_id: None,
         })
+    }
+
+    /// Writes what is queued and adds the new connections to the stored row count. Call it
+    /// before committing; dropping the writer does it too (and can only log a failure).
+    pub fn finish(mut self) -> rusqlite::Result<u64> {
+        self.flush()?;
+        self.count_inserted()?;
+        Ok(self.inserted)
+    }
+
+    fn count_inserted(&mut self) -> rusqlite::Result<()> {
+        let new = self.inserted - self.counted;
+        if new > 0 {
+            self.tx.execute(
+                "UPDATE row_counts SET rows = rows + ?1 WHERE name = 'connections'",
+                [new as i64],
+            )?;
+            self.counted = self.inserted;
+        }
+        Ok(())
     }
 
     /// Queues one connection; it is written with the next full statement or at [`Self::flush`].
@@ -148,6 +171,18 @@ impl<'tx> ConnectionWriter<'tx> {
             ],
         )?;
         Ok(())
+    }
+}
+
+impl Drop for ConnectionWriter<'_> {
+    fn drop(&mut self) {
+        // A writer dropped without `finish` (an error path, whose transaction rolls back
+        // anyway) still keeps the count consistent with what this transaction inserted.
+        if self.inserted > self.counted {
+            if let Err(e) = self.count_inserted() {
+                tracing::error!("cannot update the connection count: {e}");
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod migrations;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -15,6 +16,9 @@ pub use migrations::{latest_schema_version, SCHEMA_MIGRATIONS};
 /// SQLite file is recognised and refused instead of being altered.
 pub const APPLICATION_ID: i32 = 0x5545_4241;
 
+/// Source of [`Store::id`].
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
 /// File name of the database inside the platform data directory.
 pub const DEFAULT_DB_FILE: &str = "workbench.db";
 
@@ -22,7 +26,9 @@ pub const DEFAULT_DB_FILE: &str = "workbench.db";
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Readers kept open for reuse; more may be opened under load and are closed when returned.
-const MAX_IDLE_READERS: usize = 4;
+/// Opening one costs a schema parse (a tenth of a millisecond), so the REST listener's
+/// concurrent requests must find one idle: keep as many as its blocking threads typically use.
+const MAX_IDLE_READERS: usize = 64;
 
 /// Everything that can go wrong with the database file itself.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +110,10 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Unique in this process, so caches keyed by store never mix two stores.
+    id: u64,
+    /// Bumped after every use of the writer, so a cached answer can tell it may be stale.
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -146,6 +156,8 @@ impl Store {
             path: path.to_owned(),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -158,7 +170,30 @@ impl Store {
     /// import, holds it).
     pub fn write<T, E>(&self, f: impl FnOnce(&mut Connection) -> Result<T, E>) -> Result<T, E> {
         let mut guard = lock(&self.writer);
+        let result = f(&mut guard);
+        self.generation.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    /// Like [`Store::write`], for writes that no cached answer depends on (the request
+    /// journal): they do not change [`Store::write_generation`].
+    pub fn write_untracked<T, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut guard = lock(&self.writer);
         f(&mut guard)
+    }
+
+    /// This store's id, unique in the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Changes after every write through this store (writes by other processes are not seen
+    /// here; caches bound their age for those).
+    pub fn write_generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Runs `f` with the writer connection if no one else holds it right now; `None` otherwise.
@@ -171,7 +206,9 @@ impl Store {
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return None,
         };
-        Some(f(&mut guard))
+        let result = f(&mut guard);
+        self.generation.fetch_add(1, Ordering::Release);
+        Some(result)
     }
 
     /// Runs `f` with a read-only connection from the pool. Readers see the last committed state
@@ -231,19 +268,20 @@ impl Store {
 
     /// Reads a value of the `settings` table.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.read(|c| {
-            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(StoreError::from)
-        })
+        self.read(|c| get_setting(c, key).map_err(StoreError::from))
     }
 
     /// Writes a value of the `settings` table.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.write(|c| put_setting(c, key, value).map_err(StoreError::from))
     }
+}
+
+/// Reads a value of the `settings` table on `conn` (statement cached on the connection).
+pub fn get_setting(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
 }
 
 /// Writes a value of the `settings` table on `conn` (inside the caller's transaction, if any).

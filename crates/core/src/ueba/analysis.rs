@@ -82,8 +82,12 @@ const STATE_KEY: &str = "analysis_state";
 
 /// The current analysis state.
 pub fn state(store: &Store) -> Result<AnalysisState, StoreError> {
-    Ok(store
-        .setting(STATE_KEY)?
+    store.read(|c| Ok(state_on(c)?))
+}
+
+/// [`state`] on an open connection.
+pub(crate) fn state_on(c: &rusqlite::Connection) -> rusqlite::Result<AnalysisState> {
+    Ok(crate::store::get_setting(c, STATE_KEY)?
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default())
 }

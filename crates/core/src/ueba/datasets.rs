@@ -442,11 +442,11 @@ fn training_results(
     view: ResultView,
 ) -> Result<Vec<TrainingResult>, DatasetError> {
     let bins = view.bin_count.clamp(1, MAX_BIN_COUNT);
-    let mut stmt = c.prepare(
+    let mut stmt = c.prepare_cached(
         "SELECT created, feature_config_name, status, error_code, error_details, num_connections, mean, std,
                 quantile_99, quantile_999, training_log, training_dataset_loss, validation_dataset_loss,
-                validation_scores
-         FROM training_results WHERE dataset_id = ?1 ORDER BY created, feature_config_name",
+                EXISTS (SELECT 1 FROM validation_scores v WHERE v.result_id = r.id), id
+         FROM training_results r WHERE dataset_id = ?1 ORDER BY created, feature_config_name",
     )?;
     let rows = stmt.query_map([dataset_id], |r| {
         let status: String = r.get(2)?;
@@ -455,7 +455,13 @@ fn training_results(
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default())
         };
-        let scores: Option<Vec<u8>> = r.get(13)?;
+        let has_scores: bool = r.get(13)?;
+        let id: String = r.get(14)?;
+        let histogram = if has_scores {
+            Some(validation_histogram(c, &id, bins)?)
+        } else {
+            None
+        };
         Ok(TrainingResult {
             created: r.get(0)?,
             feature_config_name: r.get(1)?,
@@ -474,10 +480,42 @@ fn training_results(
             training_log: if view.logs { r.get(10)? } else { None },
             training_dataset_loss: losses(11)?,
             validation_dataset_loss: losses(12)?,
-            validation_dataset_histogram: scores.map(|b| histogram(&decode_scores(&b), bins)),
+            validation_dataset_histogram: histogram,
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Most histograms kept by [`validation_histogram`].
+const MAX_CACHED_HISTOGRAMS: usize = 512;
+
+/// The histogram of a training result's validation scores in `bins` bins. The scores (hundreds
+/// of thousands of numbers) are written once, when the training succeeds, and never change, so
+/// each (result, bins) histogram is computed once and kept: dataset reads stay cheap however
+/// large the training was.
+fn validation_histogram(
+    c: &rusqlite::Connection,
+    result_id: &str,
+    bins: usize,
+) -> rusqlite::Result<Histogram> {
+    type Cache = std::collections::HashMap<(String, usize), Histogram>;
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<Cache>> =
+        std::sync::LazyLock::new(Default::default);
+    let key = (result_id.to_owned(), bins);
+    if let Some(h) = CACHE.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
+        return Ok(h);
+    }
+    let bytes: Vec<u8> = c
+        .prepare_cached("SELECT scores FROM validation_scores WHERE result_id = ?1")?
+        .query_row([result_id], |r| r.get(0))?;
+    let h = histogram(&decode_scores(&bytes), bins);
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= MAX_CACHED_HISTOGRAMS {
+            cache.clear();
+        }
+        cache.insert(key, h.clone());
+    }
+    Ok(h)
 }
 
 /// Scores stored as little-endian f64s.

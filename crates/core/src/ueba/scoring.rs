@@ -525,14 +525,15 @@ pub fn list_anomalies(store: &Store, filter: &AnomalyFilter) -> Result<Vec<Anoma
 
 /// Number of anomalies, and of those blocked.
 pub fn count_anomalies(store: &Store) -> Result<(u64, u64), StoreError> {
-    store.read(|c| {
-        c.query_row(
-            "SELECT count(*), coalesce(sum(blocked), 0) FROM anomalies",
-            [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-        )
-        .map_err(StoreError::from)
-    })
+    store.read(|c| Ok(count_anomalies_on(c)?))
+}
+
+/// [`count_anomalies`] on an open connection.
+pub(crate) fn count_anomalies_on(c: &rusqlite::Connection) -> rusqlite::Result<(u64, u64)> {
+    c.prepare_cached("SELECT count(*), coalesce(sum(blocked), 0) FROM anomalies")?
+        .query_row([], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+        })
 }
 
 /// What to score in batch.

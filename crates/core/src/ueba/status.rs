@@ -1,7 +1,9 @@
 //! Service status and internal status (PrivX `ServiceStatus`, `UebaInternalStatus`), read from
 //! the real state of the database and of this process.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -95,11 +97,18 @@ fn process_identity() -> &'static (String, i64) {
 
 /// The internal status.
 pub fn internal(store: &Store) -> Result<InternalStatus, StoreError> {
-    let state = analysis::state(store)?;
+    store.read(|c| Ok(internal_on(c)?))
+}
+
+/// [`internal`] on one connection, every statement cached: status is what monitors poll.
+fn internal_on(c: &rusqlite::Connection) -> rusqlite::Result<InternalStatus> {
+    let state = analysis::state_on(c)?;
     // A training is running only while a live process holds its lease.
-    let training = super::training::running(store)?.is_some();
-    store.read(|c| {
-        let models: i64 = c.query_row("SELECT count(*) FROM model_weights", [], |r| r.get(0))?;
+    let training = super::training::running_on(c)?.is_some();
+    {
+        let models: i64 = c
+            .prepare_cached("SELECT count(*) FROM model_weights")?
+            .query_row([], |r| r.get(0))?;
         let training_status = match (training, models > 0) {
             (true, true) => "RETRAINING",
             (true, false) => "TRAINING",
@@ -108,7 +117,7 @@ pub fn internal(store: &Store) -> Result<InternalStatus, StoreError> {
         };
         let mut instances = Vec::new();
         if let Some(id) = &state.dataset_id {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT id, feature_config_name, created FROM training_results
                  WHERE dataset_id = ?1 AND status = 'SUCCESS'
                    AND created = (SELECT max(created) FROM training_results WHERE dataset_id = ?1)
@@ -132,21 +141,77 @@ pub fn internal(store: &Store) -> Result<InternalStatus, StoreError> {
             dataset_id: state.dataset_id.clone(),
             model_instance_status: instances,
         })
-    })
+    }
+}
+
+/// How old a reused status answer may be (when nothing was written through the store since).
+pub const RECENT_STATUS_MAX_AGE: Duration = Duration::from_millis(250);
+
+/// The last status computed per store: (store id, write generation, when, status).
+type StatusMemo = Option<(u64, u64, Instant, Arc<ServiceStatus>)>;
+static LAST_STATUS: Mutex<StatusMemo> = Mutex::new(None);
+
+/// The last service status computed for `store`, if nothing was written through it since and
+/// it is at most [`RECENT_STATUS_MAX_AGE`] old. Status is what monitors and scripts poll,
+/// often many at once; this answers them without touching the database, and a change made
+/// through this store is seen by the very next call.
+pub fn recent_service(store: &Store) -> Option<Arc<ServiceStatus>> {
+    let memo = LAST_STATUS.lock().ok()?;
+    let (id, generation, at, status) = memo.as_ref()?;
+    (*id == store.id()
+        && *generation == store.write_generation()
+        && at.elapsed() < RECENT_STATUS_MAX_AGE)
+        .then(|| Arc::clone(status))
+}
+
+/// [`service`], remembered for [`recent_service`]. One caller at a time recomputes an expired
+/// answer; callers arriving meanwhile get the previous one unless something was written since.
+pub fn service_shared(store: &Store) -> Result<Arc<ServiceStatus>, StoreError> {
+    static REFRESHING: AtomicBool = AtomicBool::new(false);
+    let generation = store.write_generation();
+    let claimed = REFRESHING
+        .compare_exchange(
+            false,
+            true,
+            AtomicOrdering::Acquire,
+            AtomicOrdering::Relaxed,
+        )
+        .is_ok();
+    if !claimed {
+        let memo = LAST_STATUS.lock().ok().and_then(|m| m.clone());
+        if let Some((id, g, _, status)) = memo {
+            if id == store.id() && g == generation {
+                return Ok(status);
+            }
+        }
+    }
+    let computed = service(store).map(Arc::new);
+    if let Ok(status) = &computed {
+        if let Ok(mut memo) = LAST_STATUS.lock() {
+            *memo = Some((store.id(), generation, Instant::now(), Arc::clone(status)));
+        }
+    }
+    if claimed {
+        REFRESHING.store(false, AtomicOrdering::Release);
+    }
+    computed
 }
 
 /// The service status.
 pub fn service(store: &Store) -> Result<ServiceStatus, StoreError> {
-    let internal = internal(store)?;
-    let (connections, datasets): (i64, i64) = store.read(|c| {
-        c.query_row(
-            "SELECT (SELECT count(*) FROM connections), (SELECT count(*) FROM datasets)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(StoreError::from)
+    // One reader, cached statements, and the connection total kept by the writers
+    // (`row_counts`): status costs the same however many connections are stored.
+    let (internal, connections, datasets, (anomalies, blocked)) = store.read(|c| {
+        let internal = internal_on(c)?;
+        let (connections, datasets): (i64, i64) = c
+            .prepare_cached(
+                "SELECT (SELECT rows FROM row_counts WHERE name = 'connections'),
+                        (SELECT count(*) FROM datasets)",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let anomalies = super::scoring::count_anomalies_on(c)?;
+        Ok::<_, StoreError>((internal, connections, datasets, anomalies))
     })?;
-    let (anomalies, blocked) = super::scoring::count_anomalies(store)?;
     let mut issues = Vec::new();
     let issue = |severity: &str, code: &str, message: &str| StatusIssue {
         severity: severity.to_owned(),

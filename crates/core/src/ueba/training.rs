@@ -156,13 +156,7 @@ fn now_ms() -> i64 {
 }
 
 fn read_lease(c: &rusqlite::Connection) -> rusqlite::Result<Option<Lease>> {
-    let text: Option<String> = c
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [LEASE_KEY],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let text = crate::store::get_setting(c, LEASE_KEY)?;
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
@@ -176,11 +170,14 @@ fn write_lease(c: &rusqlite::Connection, lease: &Lease) -> rusqlite::Result<()> 
 
 /// The dataset currently being trained, if a live training holds the lease.
 pub fn running(store: &Store) -> Result<Option<String>, StoreError> {
-    store.read(|c| {
-        Ok(read_lease(c)?
-            .filter(|l| now_ms() - l.heartbeat_ms < LEASE_TIMEOUT_MS)
-            .map(|l| l.dataset_id))
-    })
+    store.read(|c| Ok(running_on(c)?))
+}
+
+/// [`running`] on an open connection.
+pub(crate) fn running_on(c: &rusqlite::Connection) -> rusqlite::Result<Option<String>> {
+    Ok(read_lease(c)?
+        .filter(|l| now_ms() - l.heartbeat_ms < LEASE_TIMEOUT_MS)
+        .map(|l| l.dataset_id))
 }
 
 /// A training running in the background.
@@ -629,7 +626,7 @@ fn save_success(
             tx.execute(
                 "UPDATE training_results SET status = 'SUCCESS', num_connections = ?4, mean = ?5, std = ?6,
                      quantile_99 = ?7, quantile_999 = ?8, training_log = ?9, training_dataset_loss = ?10,
-                     validation_dataset_loss = ?11, validation_scores = ?12
+                     validation_dataset_loss = ?11
                  WHERE dataset_id = ?1 AND created = ?2 AND feature_config_name = ?3",
                 params![
                     dataset_id,
@@ -643,8 +640,13 @@ fn save_success(
                     r.log.join("\n"),
                     serde_json::to_string(&r.training_loss).unwrap_or_default(),
                     serde_json::to_string(&r.validation_loss).unwrap_or_default(),
-                    encode_scores(&r.validation_scores),
                 ],
+            )?;
+            tx.execute(
+                "INSERT INTO validation_scores (result_id, scores)
+                 SELECT id, ?4 FROM training_results
+                 WHERE dataset_id = ?1 AND created = ?2 AND feature_config_name = ?3",
+                params![dataset_id, run, r.name, encode_scores(&r.validation_scores)],
             )?;
         }
         tx.execute(

@@ -19,4 +19,8 @@ user: string | null,
 /**
  * At most this many, newest first (default 100, at most 10 000).
  */
-limit: number | null, };
+limit: number | null, 
+/**
+ * Skip this many first (paging).
+ */
+offset: number | null, };
