@@ -109,30 +109,63 @@ pub fn append(store: &Store, entries: &[JournalEntry], capacity: u64) -> Result<
     store.write_untracked(|c| {
         let tx = c.transaction()?;
         {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO request_journal (time, method, path, status, latency_us, caller, surface)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for e in entries {
-                insert.execute(rusqlite::params![
-                    e.time,
-                    e.method,
-                    e.path,
-                    e.status,
-                    e.latency_us as i64,
-                    e.caller,
-                    e.surface
-                ])?;
+            // Many rows per statement: a busy listener journals tens of thousands of requests
+            // a second, and SQLite's per-statement overhead would dominate.
+            let mut full = tx.prepare_cached(&insert_sql(ROWS_PER_INSERT))?;
+            let mut one = tx.prepare_cached(&insert_sql(1))?;
+            for chunk in entries.chunks(ROWS_PER_INSERT) {
+                let values: Vec<rusqlite::types::Value> =
+                    chunk.iter().flat_map(row_values).collect();
+                if chunk.len() == ROWS_PER_INSERT {
+                    full.execute(params_from_iter(values))?;
+                } else {
+                    for row in values.chunks(COLUMNS) {
+                        one.execute(params_from_iter(row))?;
+                    }
+                }
             }
         }
-        tx.execute(
+        tx.prepare_cached(
             "DELETE FROM request_journal
              WHERE id <= (SELECT max(id) FROM request_journal) - ?1",
-            [capacity as i64],
-        )?;
+        )?
+        .execute([capacity as i64])?;
         tx.commit()?;
         Ok(())
     })
+}
+
+/// Rows per multi-row `INSERT` of [`append`].
+const ROWS_PER_INSERT: usize = 64;
+/// Columns of one journal row.
+const COLUMNS: usize = 7;
+
+fn insert_sql(rows: usize) -> String {
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=COLUMNS)
+                .map(|c| format!("?{}", r * COLUMNS + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO request_journal (time, method, path, status, latency_us, caller, surface) VALUES {}",
+        tuples.join(", ")
+    )
+}
+
+fn row_values(e: &JournalEntry) -> [rusqlite::types::Value; COLUMNS] {
+    use rusqlite::types::Value;
+    [
+        Value::Integer(e.time),
+        Value::Text(e.method.clone()),
+        Value::Text(e.path.clone()),
+        Value::Integer(e.status.into()),
+        Value::Integer(e.latency_us.min(i64::MAX as u64) as i64),
+        Value::Text(e.caller.clone()),
+        Value::Text(e.surface.clone()),
+    ]
 }
 
 /// Journal lines matching `filter`, newest first.
@@ -280,5 +313,25 @@ mod tests {
         )
         .expect("query");
         assert_eq!(window.total, 5);
+    }
+
+    #[test]
+    fn large_batches_keep_every_line_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("w.db")).expect("open");
+        let entries: Vec<_> = (0..200).map(|i| entry(i, 200, "carol")).collect();
+        append(&store, &entries, 1_000).expect("append");
+        let page = query(
+            &store,
+            &JournalFilter {
+                limit: Some(1_000),
+                ..Default::default()
+            },
+        )
+        .expect("query");
+        assert_eq!(page.total, 200);
+        let times: Vec<i64> = page.items.iter().rev().map(|r| r.entry.time).collect();
+        assert_eq!(times, (1_000..1_200).collect::<Vec<_>>());
+        assert_eq!(page.items[0].entry, entries[199]);
     }
 }
