@@ -3,13 +3,12 @@
 //! last choices (port, TLS, whether it was on, whether to start it with the app) kept in the
 //! database's settings table so the Settings page shows them again next time.
 
-use std::io::ErrorKind;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use tauri::async_runtime::Mutex as AsyncMutex;
 use ts_rs::TS;
-use ueba_api::{ListenError, ListenerConfig, RunningListener, DEFAULT_PORT};
+use ueba_api::{ListenerConfig, RunningListener, DEFAULT_PORT};
 use ueba_core::{Store, StoreError};
 
 use crate::commands::blocking;
@@ -96,26 +95,6 @@ pub struct ListenerStatus {
     pub last_error: Option<String>,
     /// The stored choices.
     pub settings: ListenerSettings,
-}
-
-/// A message for people about a failed start; a taken port says so plainly.
-pub fn describe(error: &ListenError) -> String {
-    match error {
-        ListenError::Bind { addr, source } if source.kind() == ErrorKind::AddrInUse => format!(
-            "Port {} is already in use on {}: another program (or another listener) is using it. \
-             Choose another port, or stop that program.",
-            addr.port(),
-            addr.ip()
-        ),
-        ListenError::Bind { addr, source } if source.kind() == ErrorKind::PermissionDenied => {
-            format!(
-                "Not allowed to listen on port {} ({source}): ports below 1024 need administrator \
-                 rights. Choose a port from 1024 up.",
-                addr.port()
-            )
-        }
-        other => other.to_string(),
-    }
 }
 
 /// The desktop's listener: at most one, started and stopped one request at a time.
@@ -208,7 +187,7 @@ impl ListenerControl {
                 Ok(self.status_of(running.as_ref(), settings?))
             }
             Err(error) => {
-                let message = describe(&error);
+                let message = error.to_string();
                 tracing::warn!(%error, "the REST listener did not start");
                 self.set_error(Some(message.clone()));
                 Err(CommandError::message(message))

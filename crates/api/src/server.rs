@@ -57,8 +57,8 @@ impl ListenerConfig {
 /// Why the listener could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
-    /// An address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    /// An address could not be bound; a taken or privileged port says so plainly.
+    #[error("{}", bind_message(addr, source))]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -71,6 +71,23 @@ pub enum ListenError {
     /// The server could not start.
     #[error("cannot start the listener: {0}")]
     Start(std::io::Error),
+}
+
+fn bind_message(addr: &SocketAddr, source: &std::io::Error) -> String {
+    match source.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "Port {} is already in use on {}: another program (or another listener) is using it. \
+             Choose another port, or stop that program.",
+            addr.port(),
+            addr.ip()
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "Not allowed to listen on port {} ({source}): ports below 1024 need administrator \
+             rights. Choose a port from 1024 up.",
+            addr.port()
+        ),
+        _ => format!("cannot listen on {addr}: {source}"),
+    }
 }
 
 /// What a running listener is.

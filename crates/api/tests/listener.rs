@@ -244,3 +244,24 @@ async fn the_listener_binds_loopback_journals_requests_and_stops_gracefully() {
     );
     assert!(line.caller.starts_with("127.0.0.1:"));
 }
+
+#[tokio::test]
+async fn a_taken_port_is_named_plainly() {
+    let f = fixture();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let error = ueba_api::start(
+        Arc::clone(&f.store),
+        &ListenerConfig {
+            port,
+            ..ListenerConfig::default()
+        },
+    )
+    .await
+    .expect_err("the port is taken");
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("Port {port} is already in use")),
+        "{message}"
+    );
+}
