@@ -500,3 +500,56 @@ fn flag_preview_counts_fall_as_the_threshold_loosens() {
     assert!(p.flagged[100] > p.flagged[0]);
     assert!(p.flagged[100] <= p.connections);
 }
+
+/// The scheduling policy of the calling thread (Linux: field 41 of /proc/thread-self/stat).
+#[cfg(target_os = "linux")]
+fn thread_policy() -> i64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("stat");
+    let after_name = &stat[stat.rfind(')').expect("name") + 1..];
+    // Fields are numbered from 1 and this slice starts at field 3.
+    after_name
+        .split_whitespace()
+        .nth(41 - 3)
+        .and_then(|n| n.parse().ok())
+        .expect("policy field")
+}
+
+/// Linux's SCHED_IDLE.
+#[cfg(target_os = "linux")]
+const SCHED_IDLE: i64 = 5;
+
+/// A background training must not take CPU from the listener or the window: every thread it
+/// reports progress from (the run's own and the fitting workers) is in the idle scheduling class.
+#[cfg(target_os = "linux")]
+#[test]
+fn background_training_runs_in_the_idle_scheduling_class() {
+    let (_dir, store) = demo_store(12_000);
+    let id = training_window(&store);
+    let caller = thread_policy();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let run = training::start(
+        Arc::clone(&store),
+        &id,
+        TrainOptions::default(),
+        Box::new(move |_| {
+            let name = std::thread::current().name().map(str::to_owned);
+            record.lock().expect("lock").push((name, thread_policy()));
+        }),
+    )
+    .expect("start");
+    assert_eq!(run.wait().status, TrainingStatus::Success);
+    let seen = seen.lock().expect("lock");
+    assert!(!seen.is_empty(), "no progress was reported");
+    assert!(
+        seen.iter().all(|(_, policy)| *policy == SCHED_IDLE),
+        "training threads ran with policies {seen:?}"
+    );
+    // Both the run's thread and the fitting workers it spawned reported.
+    assert!(seen
+        .iter()
+        .any(|(name, _)| name.as_deref() == Some("ueba-training")));
+    assert!(seen.iter().any(|(name, _)| name.is_none()));
+    // The caller's own class is untouched.
+    assert_eq!(thread_policy(), caller);
+}

@@ -234,13 +234,40 @@ pub fn start(
     let worker_cancel = cancel.clone();
     let thread = std::thread::Builder::new()
         .name("ueba-training".into())
-        .spawn(move || run_training(&store, &id, run, &options, &*progress, &worker_cancel))
+        .spawn(move || {
+            yield_to_foreground();
+            run_training(&store, &id, run, &options, &*progress, &worker_cancel)
+        })
         .map_err(TrainingError::Spawn)?;
     Ok(TrainingRun {
         dataset_id: dataset_id.to_owned(),
         cancel,
         thread,
     })
+}
+
+/// Gives the calling thread (and the fitting threads it spawns, which inherit it) the lowest
+/// scheduling class, so a background training uses idle CPU only: requests to the listener and
+/// the window stay fast while it runs, and it runs at full speed when nothing else does. On Linux
+/// that is `SCHED_IDLE`, which the scheduler preempts as soon as a normal thread wakes (a mere
+/// nice 19 still lets the training finish its time slice first, which showed as slower p99
+/// latencies of the listener); elsewhere the lowest thread priority. Where the system refuses,
+/// training simply runs at normal priority.
+fn yield_to_foreground() {
+    use thread_priority::ThreadPriority;
+    #[cfg(target_os = "linux")]
+    let lowered = thread_priority::set_thread_priority_and_policy(
+        thread_priority::thread_native_id(),
+        ThreadPriority::Min,
+        thread_priority::ThreadSchedulePolicy::Normal(
+            thread_priority::NormalThreadSchedulePolicy::Idle,
+        ),
+    );
+    #[cfg(not(target_os = "linux"))]
+    let lowered = thread_priority::set_current_thread_priority(ThreadPriority::Min);
+    if let Err(e) = lowered {
+        tracing::debug!("training runs at normal priority: {e:?}");
+    }
 }
 
 /// Trains in the calling thread (the CLI's `train` and tests); same rules as [`start`].
