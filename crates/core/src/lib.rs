@@ -12,6 +12,7 @@ pub mod export;
 pub mod ingest;
 pub mod journal;
 pub mod model;
+pub mod response;
 pub mod stats;
 pub mod store;
 pub mod tls;

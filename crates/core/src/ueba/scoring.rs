@@ -28,6 +28,7 @@ use super::settings::{anomaly_settings, AnomalyAction, AnomalySettings};
 use super::training::WEIGHTS_FORMAT;
 use crate::ingest::{self, Format, IngestError};
 use crate::model::format_timestamp;
+use crate::response::alerts::{self, FlaggedConnection};
 use crate::store::{Store, StoreError};
 
 /// Why scoring failed.
@@ -332,6 +333,40 @@ fn insert_anomalies(
     Ok(if blocked { found.len() as u64 } else { 0 })
 }
 
+/// Raises an alert for every new anomaly (in the transaction that stores them): the feature
+/// configs over the threshold are the ones that flagged it, or the highest when none is alone.
+fn raise_alerts(
+    tx: &rusqlite::Connection,
+    settings: &AnomalySettings,
+    found: &[NewAnomaly],
+) -> rusqlite::Result<()> {
+    let flagged: Vec<FlaggedConnection<'_>> = found
+        .iter()
+        .map(|a| {
+            let mut features: Vec<String> = a
+                .feature_scores
+                .iter()
+                .filter(|f| f.normalized >= settings.threshold)
+                .map(|f| f.feature_config_name.clone())
+                .collect();
+            if features.is_empty() {
+                features.extend(
+                    a.feature_scores
+                        .first()
+                        .map(|f| f.feature_config_name.clone()),
+                );
+            }
+            FlaggedConnection {
+                connection_id: &a.connection_id,
+                score: a.score,
+                features,
+                explanation: &a.explanation,
+            }
+        })
+        .collect();
+    alerts::raise(tx, &flagged).map(|_| ())
+}
+
 /// Reads the connections matching `condition` in chunks and hands each chunk to `f`.
 fn scan(
     store: &Store,
@@ -445,6 +480,7 @@ fn record_anomalies(
             )?;
         }
         let blocked = insert_anomalies(&tx, dataset_id, &settings, &found)?;
+        raise_alerts(&tx, &settings, &found)?;
         tx.commit()?;
         Ok::<_, rusqlite::Error>(blocked)
     })?;

@@ -1,0 +1,543 @@
+//! The response loop: alerts raised from anomalies, investigation, and the audit trail.
+
+use std::sync::Arc;
+
+use ueba_core::demo::{generate_into_store, DemoConfig};
+use ueba_core::response::alerts::{self, status, AlertFilter, PromoteRequest};
+use ueba_core::response::audit::{self, account_uuid, Actor, AuditFilter, Door};
+use ueba_core::response::investigation::{
+    self, AlertStatusChange, CloseWithReason, InvestigationAction, InvestigationNote,
+    PerformInvestigationActionRequest, UpdateOwner,
+};
+use ueba_core::response::{enums, ResponseError};
+use ueba_core::ueba::training::{self, TrainOptions};
+use ueba_core::ueba::{analysis, datasets, scoring, DatasetInput, TimeRangeSettings};
+use ueba_core::{CancelToken, Store};
+
+const DAY: i64 = 86_400_000;
+const END: i64 = 1_735_689_600_000;
+
+/// Demo traffic with attacks in the last week, a model trained on the first three weeks, and
+/// analysis run over everything.
+fn analysed_store() -> (tempfile::TempDir, Arc<Store>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(&dir.path().join("w.db")).expect("open");
+    let config = DemoConfig {
+        connections: 12_000,
+        days: 30,
+        attack_rate: 0.01,
+        end_ms: END,
+        attack_window: Some(ueba_core::demo::AttackWindow {
+            start_ms: END - 7 * DAY,
+            end_ms: END,
+        }),
+        ..DemoConfig::default()
+    };
+    generate_into_store(&store, &config, &|_, _| {}, &CancelToken::new()).expect("demo");
+    let id = datasets::create(
+        &store,
+        &DatasetInput {
+            time_range_settings: TimeRangeSettings {
+                start: Some(END - 30 * DAY),
+                end: Some(END - 7 * DAY),
+                exclude: vec![],
+            },
+            comment: None,
+            use_for_inference_once_trained: false,
+        },
+        Some("tester"),
+    )
+    .expect("dataset");
+    training::train_blocking(
+        &store,
+        &id,
+        &TrainOptions::default(),
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .expect("train");
+    analysis::start(&store, &id).expect("analyze");
+    scoring::analyze_range(&store, None, None).expect("score");
+    (dir, Arc::new(store))
+}
+
+fn all_statuses() -> AlertFilter {
+    AlertFilter {
+        statuses: vec![status::OPEN, status::IN_PROGRESS, status::CLOSED],
+        ..AlertFilter::default()
+    }
+}
+
+fn every_anomaly() -> scoring::AnomalyFilter {
+    scoring::AnomalyFilter {
+        limit: Some(u32::MAX),
+        ..Default::default()
+    }
+}
+
+fn analyst() -> Actor {
+    Actor::local(Door::Cli)
+}
+
+fn action(a: InvestigationAction, update_time: i64) -> PerformInvestigationActionRequest {
+    PerformInvestigationActionRequest {
+        action: Some(a),
+        alert_update_time: update_time,
+        ..Default::default()
+    }
+}
+
+fn note(text: &str) -> InvestigationAction {
+    InvestigationAction {
+        note: Some(InvestigationNote {
+            card_id: String::new(),
+            note_text: text.into(),
+        }),
+        ..Default::default()
+    }
+}
+
+fn close(incident: i64) -> InvestigationAction {
+    InvestigationAction {
+        close_with_reason: Some(CloseWithReason {
+            incident_status: incident,
+            note_text: "checked with the admin team".into(),
+        }),
+        ..Default::default()
+    }
+}
+
+fn audit_count(store: &Store, uuid: &str) -> usize {
+    audit::query(
+        store,
+        &AuditFilter {
+            object_uuid: Some(uuid.into()),
+            ..AuditFilter::default()
+        },
+    )
+    .expect("audit")
+    .len()
+}
+
+#[test]
+fn every_anomaly_becomes_one_alert_with_its_connection_and_explanation() {
+    let (_dir, store) = analysed_store();
+    let anomalies = scoring::list_anomalies(&store, &every_anomaly()).expect("anomalies");
+    assert!(!anomalies.is_empty(), "the demo attacks are flagged");
+    let alerts = alerts::query(&store, &all_statuses()).expect("alerts");
+    assert_eq!(alerts.len(), anomalies.len());
+    for a in &anomalies {
+        let alert = alerts::get(&store, &alerts::event_uuid(&a.connection_id)).expect("alert");
+        assert_eq!(
+            alert.connection_id.as_deref(),
+            Some(a.connection_id.as_str())
+        );
+        assert_eq!(alert.status, status::OPEN);
+        assert_eq!(alert.event_type, alerts::EVENT_TYPE_ANOMALY);
+        assert_eq!(alert.severity, alerts::severity_for_score(a.score));
+        assert!(enums::ALERT_SEVERITY.contains(alert.severity));
+        assert_eq!(alert.related_entities.users, vec![a.user.clone()]);
+        assert_eq!(alert.related_entities.devices, vec![a.target_host.clone()]);
+        assert_eq!(
+            alert.related_entities.sources,
+            vec![a.remote_address.clone()]
+        );
+        assert_eq!(
+            alert.related_entities.connections,
+            vec![a.connection_id.clone()]
+        );
+        assert!(!alert.features.is_empty());
+        assert!(alert.description.contains(&a.user), "{}", alert.description);
+        assert_eq!(alert.explanation, a.explanation);
+    }
+    // Rescoring replaces anomalies but raises nothing twice and keeps the analyst's work.
+    let first = &alerts[0];
+    investigation::perform(&store, &analyst(), &first.uuid, &action(note("seen"), 0))
+        .expect("note");
+    scoring::analyze_range(&store, None, None).expect("rescore");
+    let again = alerts::query(&store, &all_statuses()).expect("alerts");
+    assert_eq!(again.len(), alerts.len());
+    assert_eq!(
+        investigation::history(&store, &first.uuid)
+            .expect("history")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn query_filters_by_event_time_and_status() {
+    let (_dir, store) = analysed_store();
+    let all = alerts::query(&store, &all_statuses()).expect("all");
+    assert!(
+        all.windows(2).all(|w| w[0].start_time >= w[1].start_time),
+        "newest first"
+    );
+    let mid = all[all.len() / 2].start_time;
+    let later = alerts::query(
+        &store,
+        &AlertFilter {
+            start_time: Some(mid),
+            ..all_statuses()
+        },
+    )
+    .expect("later");
+    assert!(!later.is_empty() && later.iter().all(|a| a.start_time >= mid));
+    assert_eq!(
+        later.len(),
+        all.iter().filter(|a| a.start_time >= mid).count()
+    );
+    // Closing one takes it out of the default (open) query.
+    let target = all[0].clone();
+    investigation::perform(&store, &analyst(), &target.uuid, &action(close(3), 0)).expect("close");
+    let open = alerts::query(&store, &AlertFilter::default()).expect("open");
+    assert_eq!(open.len(), all.len() - 1);
+    assert!(open.iter().all(|a| a.uuid != target.uuid));
+    let closed = alerts::query(
+        &store,
+        &AlertFilter {
+            statuses: alerts::parse_status_filter("CLOSED").expect("parse"),
+            ..AlertFilter::default()
+        },
+    )
+    .expect("closed");
+    assert_eq!(closed.len(), 1);
+    assert_eq!(
+        alerts::parse_status_filter("open, 2").expect("mixed"),
+        vec![1, 2]
+    );
+    let bad = alerts::parse_status_filter("OPEN,SOLVED").expect_err("unknown");
+    assert!(bad.to_string().contains("SOLVED") && bad.to_string().contains("status_filter"));
+    let backwards = alerts::query(
+        &store,
+        &AlertFilter {
+            start_time: Some(10),
+            end_time: Some(5),
+            ..AlertFilter::default()
+        },
+    );
+    assert!(matches!(backwards, Err(ResponseError::Invalid { field, .. }) if field == "end_time"));
+    // Paging.
+    let page = alerts::query(
+        &store,
+        &AlertFilter {
+            limit: Some(2),
+            offset: Some(1),
+            ..all_statuses()
+        },
+    )
+    .expect("page");
+    let expected: Vec<_> = all.iter().skip(1).take(2).map(|a| &a.uuid).collect();
+    assert_eq!(page.iter().map(|a| &a.uuid).collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn the_investigation_state_machine() {
+    let (_dir, store) = analysed_store();
+    let uuid = alerts::query(&store, &AlertFilter::default()).expect("alerts")[0]
+        .uuid
+        .clone();
+    let me = analyst();
+    let start = alerts::get(&store, &uuid).expect("alert");
+
+    // OPEN -> IN_PROGRESS.
+    let to = |s: i64| InvestigationAction {
+        alert_status_change: Some(AlertStatusChange { new_status: s }),
+        ..Default::default()
+    };
+    let r = investigation::perform(
+        &store,
+        &me,
+        &uuid,
+        &action(to(status::IN_PROGRESS), start.update_time),
+    )
+    .expect("in progress");
+    assert!(r.alert_update_time > start.update_time);
+    assert_eq!(
+        r.history_item.action.action_type, 1,
+        "the type is filled in"
+    );
+    assert_eq!(
+        alerts::get(&store, &uuid).expect("get").status,
+        status::IN_PROGRESS
+    );
+
+    // A stale alert_update_time is refused and changes nothing.
+    let stale =
+        investigation::perform(&store, &me, &uuid, &action(note("late"), start.update_time));
+    assert!(
+        matches!(stale, Err(ResponseError::Conflict(ref m)) if m.contains("read it again")),
+        "{stale:?}"
+    );
+    // The same status again is a conflict; CLOSED needs a reason; unknown values are refused.
+    assert!(matches!(
+        investigation::perform(&store, &me, &uuid, &action(to(status::IN_PROGRESS), 0)),
+        Err(ResponseError::Conflict(_))
+    ));
+    let closing = investigation::perform(&store, &me, &uuid, &action(to(status::CLOSED), 0));
+    assert!(
+        matches!(closing, Err(ResponseError::Invalid { ref field, .. }) if field == "action.alert_status_change.new_status")
+    );
+    assert!(matches!(
+        investigation::perform(&store, &me, &uuid, &action(close(0), 0)),
+        Err(ResponseError::Invalid { ref field, .. }) if field == "action.close_with_reason.incident_status"
+    ));
+    assert!(matches!(
+        investigation::perform(&store, &me, &uuid, &action(close(99), 0)),
+        Err(ResponseError::Invalid { .. })
+    ));
+    assert!(matches!(
+        investigation::perform(&store, &me, &uuid, &action(note("  "), 0)),
+        Err(ResponseError::Invalid { ref field, .. }) if field == "action.note.note_text"
+    ));
+    // Two fields, or a type that disagrees with the field, are refused.
+    let mut two = note("x");
+    two.alert_status_change = Some(AlertStatusChange { new_status: 1 });
+    assert!(investigation::perform(&store, &me, &uuid, &action(two, 0)).is_err());
+    let mut wrong = note("x");
+    wrong.action_type = 2;
+    assert!(investigation::perform(&store, &me, &uuid, &action(wrong, 0)).is_err());
+
+    // Close with a reason, then reopen.
+    investigation::perform(&store, &me, &uuid, &action(close(3), 0)).expect("close");
+    let closed = alerts::get(&store, &uuid).expect("get");
+    assert_eq!((closed.status, closed.incident_status), (status::CLOSED, 3));
+    assert!(closed.closed_time > 0);
+    assert!(matches!(
+        investigation::perform(&store, &me, &uuid, &action(close(2), 0)),
+        Err(ResponseError::Conflict(_))
+    ));
+    investigation::perform(&store, &me, &uuid, &action(to(status::OPEN), 0)).expect("reopen");
+    let reopened = alerts::get(&store, &uuid).expect("get");
+    assert_eq!(
+        (
+            reopened.status,
+            reopened.incident_status,
+            reopened.closed_time
+        ),
+        (status::OPEN, 0, 0)
+    );
+
+    // History: exactly the accepted actions, in order, by the actor; one audit event each.
+    let history = investigation::history(&store, &uuid).expect("history");
+    let types: Vec<i64> = history.iter().map(|h| h.action.action_type).collect();
+    assert_eq!(types, vec![1, 2, 1]);
+    assert!(history.iter().all(|h| h.actor_uuid == me.uuid));
+    assert!(history.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
+    assert_eq!(audit_count(&store, &uuid), 3);
+    assert!(matches!(
+        investigation::history(&store, "no-such-alert"),
+        Err(ResponseError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn owners_are_local_accounts() {
+    let (_dir, store) = analysed_store();
+    ueba_core::auth::add_account(
+        &store,
+        "dana",
+        ueba_core::auth::Role::Admin,
+        "a long password 1",
+    )
+    .expect("account");
+    let uuid = alerts::query(&store, &AlertFilter::default()).expect("alerts")[0]
+        .uuid
+        .clone();
+    let assign = |owner: &str| InvestigationAction {
+        update_owner: Some(UpdateOwner {
+            owner_uuid: owner.into(),
+            owner_display_name: String::new(),
+        }),
+        ..Default::default()
+    };
+    let r = investigation::perform(
+        &store,
+        &analyst(),
+        &uuid,
+        &action(assign(&account_uuid("dana")), 0),
+    )
+    .expect("assign");
+    assert_eq!(
+        r.history_item
+            .action
+            .update_owner
+            .as_ref()
+            .map(|o| o.owner_display_name.as_str()),
+        Some("dana")
+    );
+    let alert = alerts::get(&store, &uuid).expect("get");
+    assert_eq!(alert.owner_display_name, "dana");
+    assert_eq!(alert.owner_uuid, account_uuid("dana"));
+    assert!(alert.assignment_time > 0);
+    let stranger = investigation::perform(&store, &analyst(), &uuid, &action(assign("nobody"), 0));
+    assert!(
+        matches!(stranger, Err(ResponseError::Invalid { ref field, .. }) if field == "action.update_owner.owner_uuid")
+    );
+    investigation::perform(&store, &analyst(), &uuid, &action(assign(""), 0)).expect("unassign");
+    assert_eq!(alerts::get(&store, &uuid).expect("get").owner_uuid, "");
+}
+
+#[test]
+fn a_batch_is_all_or_nothing() {
+    let (_dir, store) = analysed_store();
+    let open = alerts::query(&store, &AlertFilter::default()).expect("alerts");
+    let (a, b) = (open[0].uuid.clone(), open[1].uuid.clone());
+    let with_uuid = |uuid: &str, act| PerformInvestigationActionRequest {
+        alert_uuid: uuid.into(),
+        ..action(act, 0)
+    };
+    let bad = investigation::perform_batch(
+        &store,
+        &analyst(),
+        &[with_uuid(&a, note("first")), with_uuid(&b, close(0))],
+    );
+    match bad {
+        Err(ResponseError::Invalid { field, .. }) => {
+            assert_eq!(
+                field,
+                "investigation_actions[1].action.close_with_reason.incident_status"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(
+        investigation::history(&store, &a)
+            .expect("history")
+            .is_empty(),
+        "nothing applied"
+    );
+    assert_eq!(audit_count(&store, &a), 0);
+    let done = investigation::perform_batch(
+        &store,
+        &analyst(),
+        &[with_uuid(&a, note("first")), with_uuid(&b, close(4))],
+    )
+    .expect("batch");
+    assert_eq!(done.len(), 2);
+    assert_eq!(alerts::get(&store, &b).expect("b").status, status::CLOSED);
+    let missing = investigation::perform_batch(&store, &analyst(), &[with_uuid("nope", note("x"))]);
+    assert!(matches!(missing, Err(ResponseError::NotFound { .. })));
+}
+
+#[test]
+fn promoting_an_event() {
+    let (_dir, store) = analysed_store();
+    let flagged = scoring::list_anomalies(&store, &every_anomaly()).expect("anomalies");
+    let existing = alerts::event_uuid(&flagged[0].connection_id);
+    // An event that already has an alert returns it, by event uuid or connection id.
+    let by_uuid = alerts::promote(
+        &store,
+        &analyst(),
+        &PromoteRequest {
+            event_id: Some(existing.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("promote");
+    assert_eq!(by_uuid.uuid, existing);
+    // A connection analysis did not flag becomes an INFO alert, audited.
+    let unflagged = |skip: i64| {
+        store
+            .read(|c| {
+                c.query_row(
+                    "SELECT id, connected FROM connections
+                     WHERE id NOT IN (SELECT connection_id FROM anomalies)
+                     ORDER BY connected LIMIT 1 OFFSET ?1",
+                    [skip],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .map_err(ueba_core::StoreError::from)
+            })
+            .expect("an unflagged connection")
+    };
+    let (quiet_id, quiet_connected) = unflagged(0);
+    let promoted = alerts::promote(
+        &store,
+        &analyst(),
+        &PromoteRequest {
+            event_id: Some(quiet_id.clone()),
+            start_time: Some(quiet_connected),
+            ..Default::default()
+        },
+    )
+    .expect("promote");
+    assert_eq!(promoted.uuid, alerts::event_uuid(&quiet_id));
+    assert_eq!((promoted.severity, promoted.status), (1, status::OPEN));
+    assert_eq!(promoted.event_type, alerts::EVENT_TYPE_PROMOTED);
+    assert_eq!(audit_count(&store, &promoted.uuid), 1);
+    let event = audit::query(&store, &AuditFilter::default()).expect("audit")[0].clone();
+    assert_eq!(event.op, "alert.promote");
+    assert!(event.before.is_none() && event.after.is_some());
+    assert_eq!(audit::get(&store, &event.uuid).expect("get"), event);
+    // Unknown events, missing ids and mismatched times are refused.
+    let unknown = alerts::promote(
+        &store,
+        &analyst(),
+        &PromoteRequest {
+            event_id: Some("no-such-connection".into()),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(unknown, Err(ResponseError::NotFound { .. })));
+    assert!(matches!(
+        alerts::promote(&store, &analyst(), &PromoteRequest::default()),
+        Err(ResponseError::Invalid { ref field, .. }) if field == "event_id"
+    ));
+    let (other_id, other_connected) = unflagged(1);
+    let mismatch = alerts::promote(
+        &store,
+        &analyst(),
+        &PromoteRequest {
+            event_id: Some(other_id),
+            start_time: Some(other_connected + 1),
+            ..Default::default()
+        },
+    );
+    assert!(
+        matches!(mismatch, Err(ResponseError::Invalid { ref field, .. }) if field == "start_time")
+    );
+}
+
+#[test]
+fn the_enum_table_is_consistent_and_documented() {
+    for e in enums::ALL {
+        let mut values: Vec<i64> = e.values.iter().map(|v| v.value).collect();
+        values.sort_unstable();
+        values.dedup();
+        assert_eq!(values.len(), e.values.len(), "{}: duplicate values", e.name);
+        for v in e.values {
+            assert_eq!(e.parse(v.name), Some(v.value));
+            assert_eq!(e.parse(&v.name.to_lowercase()), Some(v.value));
+            assert_eq!(e.name_of(v.value), Some(v.name));
+        }
+    }
+    // The vendor's own names and listed values.
+    assert_eq!(enums::ENUM_STATUS.parse("ACTIVE"), Some(2));
+    let policy: Vec<i64> = enums::POLICY_ACTION
+        .values
+        .iter()
+        .map(|v| v.value)
+        .collect();
+    assert_eq!(
+        policy,
+        vec![0, 1, 2, 3, 4, 101, 102, 103, 201, 202, 300, 301, 310, 399, 400, 500]
+    );
+    let mut roles: Vec<i64> = enums::TOKEN_ROLE.values.iter().map(|v| v.value).collect();
+    roles.sort_unstable();
+    assert_eq!(roles, vec![0, 1, 2, 3, 4, 5, 10, 12, 14, 15, 16]);
+    // docs/lacework-enums.md holds the table as generated.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/lacework-enums.md");
+    let doc = std::fs::read_to_string(path).expect("docs/lacework-enums.md");
+    let (intro, _) = doc
+        .split_once("\n## ")
+        .expect("an introduction, then the table");
+    let expected = format!("{intro}\n{}", enums::markdown());
+    if std::env::var_os("UEBA_UPDATE_DOCS").is_some() {
+        std::fs::write(path, &expected).expect("write");
+    }
+    assert!(
+        doc == expected,
+        "docs/lacework-enums.md is out of date: run this test with UEBA_UPDATE_DOCS=1"
+    );
+}

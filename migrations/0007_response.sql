@@ -1,0 +1,69 @@
+-- The response loop: alerts raised from anomalies, their investigation history, and the audit
+-- trail of every change made through any door (desktop, CLI, REST).
+
+-- One alert per flagged event. `uuid` is the event's uuid (a v5 uuid of the connection id), so
+-- rescoring a range never raises the same alert twice. Alerts outlive the anomalies that raised
+-- them: rescoring replaces anomalies, not the analyst's work.
+CREATE TABLE alerts (
+    uuid                TEXT    PRIMARY KEY,
+    connection_id       TEXT,             -- the connection behind the event
+    event_type          TEXT    NOT NULL,
+    description         TEXT    NOT NULL,
+    severity            INTEGER NOT NULL,  -- enums::ALERT_SEVERITY
+    status              INTEGER NOT NULL,  -- enums::ALERT_STATUS
+    incident_status     INTEGER NOT NULL,  -- enums::INCIDENT_STATUS
+    owner_uuid          TEXT    NOT NULL DEFAULT '',
+    owner_display_name  TEXT    NOT NULL DEFAULT '',
+    policy_action_taken INTEGER NOT NULL DEFAULT 0,  -- enums::POLICY_ACTION
+    policy_uuid         TEXT,
+    score               REAL,
+    user                TEXT    NOT NULL,
+    host                TEXT    NOT NULL,
+    source              TEXT    NOT NULL,
+    features            TEXT    NOT NULL DEFAULT '[]',  -- JSON: feature configs that flagged it
+    explanation         TEXT    NOT NULL DEFAULT '[]',  -- JSON: plain-words reasons
+    start_time          INTEGER NOT NULL,  -- the event: connection opened (epoch ms)
+    end_time            INTEGER NOT NULL,  -- connection closed, or opened when unknown
+    create_time         INTEGER NOT NULL,
+    update_time         INTEGER NOT NULL,  -- strictly increases with every change
+    assignment_time     INTEGER NOT NULL DEFAULT 0,
+    closed_time         INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX alerts_by_start ON alerts (start_time);
+CREATE INDEX alerts_by_status ON alerts (status, start_time);
+
+-- Investigation actions taken on an alert, in order.
+CREATE TABLE alert_history (
+    uuid               TEXT    PRIMARY KEY,
+    alert_uuid         TEXT    NOT NULL REFERENCES alerts (uuid) ON DELETE CASCADE,
+    seq                INTEGER NOT NULL,  -- order within the alert
+    timestamp          INTEGER NOT NULL,
+    actor_uuid         TEXT    NOT NULL,
+    actor_display_name TEXT    NOT NULL,
+    action             TEXT    NOT NULL   -- JSON proto.InvestigationAction, action_type set
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX alert_history_by_alert ON alert_history (alert_uuid, seq);
+
+-- Every change made through a door: who, when, through what, on which object, before and after.
+-- Written in the transaction of the change itself, so a change without its event cannot exist.
+CREATE TABLE audit_events (
+    uuid          TEXT    PRIMARY KEY,
+    create_time   INTEGER NOT NULL,
+    door          TEXT    NOT NULL CHECK (door IN ('desktop', 'cli', 'rest', 'engine')),
+    actor_uuid    TEXT    NOT NULL,
+    actor_login   TEXT    NOT NULL,
+    actor_name    TEXT    NOT NULL,
+    actor_role    INTEGER NOT NULL DEFAULT 0,  -- enums::TOKEN_ROLE
+    auth_type     TEXT    NOT NULL,            -- how the actor proved who they are
+    client_ip     TEXT    NOT NULL DEFAULT '',
+    method        TEXT    NOT NULL DEFAULT '',
+    path          TEXT    NOT NULL DEFAULT '',
+    op            TEXT    NOT NULL,            -- e.g. alert.investigate
+    object_type   TEXT    NOT NULL,
+    object_uuid   TEXT    NOT NULL,
+    request_body  TEXT    NOT NULL DEFAULT '',
+    before        TEXT,                        -- JSON, NULL when the object was created
+    after         TEXT                         -- JSON, NULL when the object was deleted
+) WITHOUT ROWID;
+CREATE INDEX audit_events_by_time ON audit_events (create_time);
+CREATE INDEX audit_events_by_object ON audit_events (object_uuid, create_time);
