@@ -224,8 +224,11 @@ pub(crate) fn compute_all(
     loo: bool,
 ) -> Vec<Array2<f64>> {
     // Scoring callers split their batches over the cores themselves.
-    compute_rows(baseline, inputs.len(), |i| &inputs[i], loo, 1)
+    compute_rows(baseline, inputs.len(), |i| &inputs[i], loo, 1, &|| {})
 }
+
+/// Rows between two calls of the caller's pause hook while computing features.
+const PAUSE_EVERY_ROWS: usize = 8192;
 
 /// Feature matrices of the rows `row(0..n)` (the training split is a set of indexes into the
 /// caller's inputs; copying a million inputs into split order would cost more than it saves).
@@ -235,6 +238,7 @@ pub(crate) fn compute_rows<'a, 'b: 'a>(
     row: impl Fn(usize) -> &'a ConnectionFeaturesInput<'b> + Sync,
     loo: bool,
     threads: usize,
+    pause: &(dyn Fn() + Sync),
 ) -> Vec<Array2<f64>> {
     let mut mats: Vec<Array2<f64>> = FeatureConfig::ALL
         .iter()
@@ -244,6 +248,9 @@ pub(crate) fn compute_rows<'a, 'b: 'a>(
         let mut buf = [0.0f64; 8];
         let len = parts.first().map_or(0, |p| p.nrows());
         for i in 0..len {
+            if i % PAUSE_EVERY_ROWS == 0 {
+                pause();
+            }
             let c = row(start + i);
             let (p, _) = baseline.profile(c.user, loo);
             for (f, m) in FeatureConfig::ALL.iter().zip(parts.iter_mut()) {

@@ -50,6 +50,6 @@ pub use models::{
 };
 pub use scaler::Standardizer;
 pub use train::{
-    train, ConnectionScore, FeatureConfigResult, ModelKind, TrainConfig, TrainProgress,
-    TrainedConfig, TrainedEnsemble,
+    train, train_with_pauses, ConnectionScore, FeatureConfigResult, ModelKind, TrainConfig,
+    TrainProgress, TrainedConfig, TrainedEnsemble,
 };

@@ -186,6 +186,18 @@ pub fn train(
     config: &TrainConfig,
     progress: &(dyn Fn(TrainProgress) -> bool + Sync),
 ) -> Result<TrainedEnsemble, TrainError> {
+    train_with_pauses(inputs, config, progress, &|| {})
+}
+
+/// [`train`], calling `pause` every few thousand rows while computing features (progress
+/// reports are the other pause points): a caller that must step aside for more urgent work
+/// blocks in it.
+pub fn train_with_pauses(
+    inputs: &[ConnectionFeaturesInput<'_>],
+    config: &TrainConfig,
+    progress: &(dyn Fn(TrainProgress) -> bool + Sync),
+    pause: &(dyn Fn() + Sync),
+) -> Result<TrainedEnsemble, TrainError> {
     if inputs.len() < config.min_connections.max(2) {
         return Err(TrainError::TooFewConnections {
             found: inputs.len(),
@@ -216,6 +228,7 @@ pub fn train(
         |k| &inputs[train_idx[k]],
         true,
         cores,
+        pause,
     );
     let val_feats = compute_rows(
         &baseline,
@@ -223,6 +236,7 @@ pub fn train(
         |k| &inputs[val_idx[k]],
         false,
         cores,
+        pause,
     );
 
     let count = FeatureConfig::ALL.len();

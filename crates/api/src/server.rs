@@ -186,11 +186,21 @@ pub fn router(state: ApiState) -> Router {
             },
         ))
         .layer(axum::middleware::from_fn(close_after_unread_body))
+        .layer(axum::middleware::from_fn(foreground_work))
         .layer(axum::middleware::from_fn_with_state(
             state.journal.clone(),
             journal::record,
         ))
         .with_state(state)
+}
+
+/// Counts every request as foreground work, so a background training steps aside meanwhile.
+async fn foreground_work(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let _work = ueba_core::foreground::begin();
+    next.run(request).await
 }
 
 /// A refusal sent before the request body was read (401, 403, 404, 405, 413) leaves the body

@@ -9,6 +9,7 @@ pub mod cancel;
 pub mod connections;
 pub mod demo;
 pub mod export;
+pub mod foreground;
 pub mod ingest;
 pub mod journal;
 pub mod model;

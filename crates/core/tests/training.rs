@@ -518,11 +518,13 @@ fn thread_policy() -> i64 {
 #[cfg(target_os = "linux")]
 const SCHED_IDLE: i64 = 5;
 
-/// A background training must not take CPU from the listener or the window: every thread it
-/// reports progress from (the run's own and the fitting workers) is in the idle scheduling class.
+/// A background training must not take CPU from the listener or the window: loading and
+/// fitting (the run's fitting thread and the workers it spawns) are in the idle scheduling
+/// class, while saving, which holds the database's write lock, keeps the normal class.
 #[cfg(target_os = "linux")]
 #[test]
 fn background_training_runs_in_the_idle_scheduling_class() {
+    use ueba_core::ueba::training::TrainingPhase;
     let (_dir, store) = demo_store(12_000);
     let id = training_window(&store);
     let caller = thread_policy();
@@ -532,24 +534,64 @@ fn background_training_runs_in_the_idle_scheduling_class() {
         Arc::clone(&store),
         &id,
         TrainOptions::default(),
-        Box::new(move |_| {
+        Box::new(move |p| {
             let name = std::thread::current().name().map(str::to_owned);
-            record.lock().expect("lock").push((name, thread_policy()));
+            record
+                .lock()
+                .expect("lock")
+                .push((p.phase, name, thread_policy()));
         }),
     )
     .expect("start");
     assert_eq!(run.wait().status, TrainingStatus::Success);
     let seen = seen.lock().expect("lock");
-    assert!(!seen.is_empty(), "no progress was reported");
-    assert!(
-        seen.iter().all(|(_, policy)| *policy == SCHED_IDLE),
-        "training threads ran with policies {seen:?}"
-    );
-    // Both the run's thread and the fitting workers it spawned reported.
-    assert!(seen
+    let (work, saving): (Vec<_>, Vec<_>) = seen
         .iter()
-        .any(|(name, _)| name.as_deref() == Some("ueba-training")));
-    assert!(seen.iter().any(|(name, _)| name.is_none()));
+        .partition(|(phase, _, _)| *phase != TrainingPhase::Saving);
+    assert!(!work.is_empty() && !saving.is_empty(), "{seen:?}");
+    assert!(
+        work.iter().all(|(_, _, policy)| *policy == SCHED_IDLE),
+        "loading and fitting ran with policies {work:?}"
+    );
+    // Both the fitting thread and the workers it spawned reported.
+    assert!(work
+        .iter()
+        .any(|(_, name, _)| name.as_deref() == Some("ueba-training-fit")));
+    assert!(work.iter().any(|(_, name, _)| name.is_none()));
+    assert!(
+        saving
+            .iter()
+            .all(|(_, name, policy)| *policy == caller && name.as_deref() == Some("ueba-training")),
+        "saving ran as {saving:?}"
+    );
     // The caller's own class is untouched.
     assert_eq!(thread_policy(), caller);
+}
+
+/// While this process answers requests (foreground work), a background training waits at its
+/// next pause point, and it goes on once the work is over.
+#[test]
+fn background_training_waits_while_foreground_work_runs() {
+    let (_dir, store) = demo_store(12_000);
+    let id = training_window(&store);
+    let reports = Arc::new(Mutex::new(0usize));
+    let count = Arc::clone(&reports);
+    let request = ueba_core::foreground::begin();
+    let run = training::start(
+        Arc::clone(&store),
+        &id,
+        TrainOptions::default(),
+        Box::new(move |_| *count.lock().expect("lock") += 1),
+    )
+    .expect("start");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert_eq!(
+        *reports.lock().expect("lock"),
+        1,
+        "only the first report before the pause"
+    );
+    assert!(!run.is_finished());
+    drop(request);
+    assert_eq!(run.wait().status, TrainingStatus::Success);
+    assert!(*reports.lock().expect("lock") > 1);
 }

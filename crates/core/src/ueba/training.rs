@@ -235,8 +235,15 @@ pub fn start(
     let thread = std::thread::Builder::new()
         .name("ueba-training".into())
         .spawn(move || {
-            yield_to_foreground();
-            run_training(&store, &id, run, &options, &*progress, &worker_cancel)
+            run_training(
+                &store,
+                &id,
+                run,
+                &options,
+                &*progress,
+                &worker_cancel,
+                Priority::Background,
+            )
         })
         .map_err(TrainingError::Spawn)?;
     Ok(TrainingRun {
@@ -280,7 +287,13 @@ pub fn train_blocking(
 ) -> Result<TrainingOutcome, TrainingError> {
     let run = announce(store, dataset_id)?;
     Ok(run_training(
-        store, dataset_id, run, options, progress, cancel,
+        store,
+        dataset_id,
+        run,
+        options,
+        progress,
+        cancel,
+        Priority::Foreground,
     ))
 }
 
@@ -372,6 +385,14 @@ impl LeaseKeeper<'_> {
 }
 
 /// Loads, fits and stores; always ends by recording SUCCESS or FAILURE and releasing the lease.
+/// Whether a training is the caller's foreground work (the CLI's `train`) or runs in the
+/// background of a process that also serves requests or a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Priority {
+    Foreground,
+    Background,
+}
+
 fn run_training(
     store: &Store,
     dataset_id: &str,
@@ -379,6 +400,7 @@ fn run_training(
     options: &TrainOptions,
     progress: &(dyn Fn(&TrainingProgress) + Sync),
     cancel: &CancelToken,
+    priority: Priority,
 ) -> TrainingOutcome {
     let started = std::time::Instant::now();
     let keeper = LeaseKeeper {
@@ -390,11 +412,61 @@ fn run_training(
         },
         last: std::sync::Mutex::new(std::time::Instant::now()),
     };
+    // A background training steps aside while this process answers requests (see
+    // `crate::foreground`), at every progress report and every few thousand feature rows.
+    let step_aside = || {
+        if priority == Priority::Background {
+            crate::foreground::wait_until_quiet(Duration::from_millis(5), || {
+                keeper.renew();
+                !cancel.is_cancelled()
+            });
+        }
+    };
     let with_renewal = |p: &TrainingProgress| {
         keeper.renew();
         progress(p);
+        step_aside();
     };
-    let fitted = load_and_fit(store, dataset_id, options, &with_renewal, cancel);
+    let fitted = match priority {
+        Priority::Foreground => load_and_fit(
+            store,
+            dataset_id,
+            options,
+            &with_renewal,
+            &step_aside,
+            cancel,
+        ),
+        // Loading and fitting run in the idle scheduling class on a thread of their own; this
+        // thread keeps its normal class for saving, which holds the database's write lock and
+        // so must not wait behind every other thread of the machine.
+        Priority::Background => std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("ueba-training-fit".into())
+                .spawn_scoped(s, || {
+                    yield_to_foreground();
+                    load_and_fit(
+                        store,
+                        dataset_id,
+                        options,
+                        &with_renewal,
+                        &step_aside,
+                        cancel,
+                    )
+                })
+                .map_err(|e| Failure {
+                    code: "INTERNAL_ERROR".into(),
+                    details: format!("cannot start the training thread: {e}"),
+                })
+                .and_then(|fit| {
+                    fit.join().unwrap_or_else(|_| {
+                        Err(Failure {
+                            code: "INTERNAL_ERROR".into(),
+                            details: "the training thread panicked".into(),
+                        })
+                    })
+                })
+        }),
+    };
     let num_connections = match &fitted {
         Ok((_, n)) => *n as u64,
         Err(_) => 0,
@@ -537,6 +609,7 @@ fn load_and_fit(
     dataset_id: &str,
     options: &TrainOptions,
     progress: &(dyn Fn(&TrainingProgress) + Sync),
+    pause: &(dyn Fn() + Sync),
     cancel: &CancelToken,
 ) -> Result<(TrainedEnsemble, usize), Failure> {
     let settings = load_settings(store, dataset_id)?;
@@ -590,17 +663,22 @@ fn load_and_fit(
         bin_count: options.bin_count.clamp(1, datasets::MAX_BIN_COUNT),
         ..TrainConfig::default()
     };
-    let ensemble = ueba_analytics::train(&inputs, &config, &|p| {
-        report(
-            TrainingPhase::Fitting,
-            LOAD_SHARE + (1.0 - LOAD_SHARE) * p.fraction,
-            n as u64,
-            Some(p.config),
-            p.iteration as u32,
-            p.max_iterations as u32,
-        );
-        !cancel.is_cancelled()
-    })?;
+    let ensemble = ueba_analytics::train_with_pauses(
+        &inputs,
+        &config,
+        &|p| {
+            report(
+                TrainingPhase::Fitting,
+                LOAD_SHARE + (1.0 - LOAD_SHARE) * p.fraction,
+                n as u64,
+                Some(p.config),
+                p.iteration as u32,
+                p.max_iterations as u32,
+            );
+            !cancel.is_cancelled()
+        },
+        pause,
+    )?;
     Ok((ensemble, n))
 }
 
