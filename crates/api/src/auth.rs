@@ -101,25 +101,7 @@ impl<S: Scopes> FromRequestParts<ApiState> for Authorized<S> {
         parts: &mut Parts,
         state: &ApiState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or_else(|| {
-            ApiError::unauthorized(
-                "Unauthorized request, OAuth2 authorization missing: send Authorization: Bearer <token>",
-            )
-        })?;
-        let principal = state
-            .tokens
-            .verify(&state.store, token)
-            .map_err(|e| match e {
-                AuthError::InvalidToken => ApiError::unauthorized(
-                    "Unauthorized request, OAuth2 authorization invalid or expired",
-                ),
-                other => ApiError::from(other),
-            })?;
-        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
-            if let Ok(mut caller) = slot.0.lock() {
-                *caller = Some(principal.subject.clone());
-            }
-        }
+        let principal = authenticate(parts, state)?;
         if !principal.has_any_scope(S::SCOPES) {
             return Err(ApiError::forbidden(format!(
                 "Unauthorized request, OAuth2 authorization OK but scope insufficient: needs {}, the token has {}",
@@ -132,6 +114,31 @@ impl<S: Scopes> FromRequestParts<ApiState> for Authorized<S> {
             _scopes: PhantomData,
         })
     }
+}
+
+/// The caller of a request, from its Bearer token (recorded for the journal); 401 (in the
+/// PrivX shape, which the other surfaces convert) without a valid one.
+pub(crate) fn authenticate(parts: &Parts, state: &ApiState) -> Result<Principal, ApiError> {
+    let token = bearer(&parts.headers).ok_or_else(|| {
+        ApiError::unauthorized(
+            "Unauthorized request, OAuth2 authorization missing: send Authorization: Bearer <token>",
+        )
+    })?;
+    let principal = state
+        .tokens
+        .verify(&state.store, token)
+        .map_err(|e| match e {
+            AuthError::InvalidToken => ApiError::unauthorized(
+                "Unauthorized request, OAuth2 authorization invalid or expired",
+            ),
+            other => ApiError::from(other),
+        })?;
+    if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+        if let Ok(mut caller) = slot.0.lock() {
+            *caller = Some(principal.subject.clone());
+        }
+    }
+    Ok(principal)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -1,5 +1,5 @@
 //! UEBA Workbench's localhost REST listener: the PrivX UEBA API with its OAuth2 token endpoint,
-//! the workbench's own endpoints, an OpenAPI document of all of them and a request journal.
+//! the Lacework Edge API, the workbench's own endpoints, an OpenAPI document of all of them and a request journal.
 //!
 //! Handlers are thin: each checks the caller's scope, reads its input and calls the core service
 //! that the CLI and the desktop app call too. Errors are mapped once, in [`error`].
@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod journal;
+pub mod lacework;
 pub mod openapi;
 pub mod privx;
 mod server;

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::lacework::alerts as lw_alerts;
 use crate::state::ApiState;
 use crate::{auth, privx, workbench};
 
@@ -21,8 +22,9 @@ use crate::{auth, privx, workbench};
     info(
         title = "UEBA Workbench REST listener",
         description = "PrivX UEBA API (`/connection-manager/api/v1/ueba/...`), its OAuth2 token endpoint, \
-and the workbench's own endpoints (`/workbench/api/v1/...`), served on loopback by a local UEBA Workbench. \
-Errors use the PrivX shape `{error_code, error_message, property, details}`."
+the Lacework Edge API (`/api/v1/...`) and the workbench's own endpoints (`/workbench/api/v1/...`), served on loopback \
+by a local UEBA Workbench. Errors use the PrivX shape `{error_code, error_message, property, details}`, except on the \
+Lacework routes, which answer `{message}`."
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -32,6 +34,8 @@ Errors use the PrivX shape `{error_code, error_message, property, details}`."
         (name = "ueba-management", description = "PrivX ueba management: configuration, anomaly settings, analysis"),
         (name = "ueba-setup", description = "PrivX ueba setup script"),
         (name = "workbench", description = "UEBA Workbench: ingest, connections, anomalies, request journal"),
+        (name = "lacework-alerts", description = "Lacework Edge: alerts and their investigation"),
+        (name = "lacework-audit", description = "Lacework Edge: audit events"),
     )
 )]
 struct ApiDoc;
@@ -57,6 +61,10 @@ impl Modify for SecuritySchemes {
                 Flow::Password(Password::new(token_url, scopes())),
                 Flow::ClientCredentials(ClientCredentials::new(token_url, scopes())),
             ])),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.add_security_scheme(
             "basicAuth",
@@ -94,6 +102,12 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         ))
         .routes(routes!(workbench::list_anomalies))
         .routes(routes!(workbench::get_journal))
+        .routes(routes!(lw_alerts::query_alerts, lw_alerts::promote_alert))
+        .routes(routes!(lw_alerts::get_alert))
+        .routes(routes!(lw_alerts::alert_history, lw_alerts::perform_action))
+        .routes(routes!(lw_alerts::perform_actions))
+        .routes(routes!(lw_alerts::query_audit_events))
+        .routes(routes!(lw_alerts::get_audit_event))
         .routes(routes!(openapi_json))
 }
 

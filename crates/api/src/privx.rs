@@ -27,16 +27,34 @@ where
     F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    run_blocking(store, f).await
+}
+
+/// The blocking task itself failed (it panicked): a 500 in each surface's shape.
+#[derive(Debug)]
+pub(crate) struct TaskFailed(pub String);
+
+impl From<TaskFailed> for ApiError {
+    fn from(e: TaskFailed) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::GeneralError,
+            format!("internal error: {}", e.0),
+        )
+    }
+}
+
+/// [`blocking`] for any surface's error type.
+pub(crate) async fn run_blocking<T, E, F>(store: &Arc<Store>, f: F) -> Result<T, E>
+where
+    F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<TaskFailed> + Send + 'static,
+{
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || f(&store))
         .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorCode::GeneralError,
-                format!("internal error: {e}"),
-            )
-        })?
+        .map_err(|e| E::from(TaskFailed(e.to_string())))?
 }
 
 /// `{count, items}` of the dataset list.

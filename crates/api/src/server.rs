@@ -158,20 +158,21 @@ fn bind_all(config: &ListenerConfig) -> Result<Vec<std::net::TcpListener>, Liste
 pub fn router(state: ApiState) -> Router {
     let (router, _) = api_router().split_for_parts();
     router
-        .fallback(|| async {
-            ApiError::new(
+        .fallback(|uri: axum::http::Uri| async move {
+            refusal(
+                &uri,
                 StatusCode::NOT_FOUND,
                 ErrorCode::GeneralError,
                 "Resource not found",
             )
         })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
+        .method_not_allowed_fallback(|uri: axum::http::Uri| async move {
+            refusal(
+                &uri,
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::BadRequest,
                 "method not allowed on this path (see /openapi.json)",
             )
-            .into_response()
         })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         // A bug in a handler answers 500 in the PrivX shape instead of dropping the connection.
@@ -192,6 +193,20 @@ pub fn router(state: ApiState) -> Router {
             journal::record,
         ))
         .with_state(state)
+}
+
+/// An unknown path or method, in the shape of the surface the path belongs to.
+fn refusal(
+    uri: &axum::http::Uri,
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+) -> axum::response::Response {
+    if uri.path().starts_with("/api/v1/") {
+        crate::lacework::error::LaceworkError::new(status, message).into_response()
+    } else {
+        ApiError::new(status, code, message).into_response()
+    }
 }
 
 /// Counts every request as foreground work, so a background training steps aside meanwhile.

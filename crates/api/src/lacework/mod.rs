@@ -1,0 +1,8 @@
+//! The Lacework Edge surface (`/api/v1/...`): alerts, investigation and audit events so far.
+//! Errors are `{"message": ...}`; callers authenticate with a Bearer token from the OAuth token
+//! endpoint, and the account's role decides what they may do.
+
+pub mod alerts;
+pub mod auth;
+pub mod error;
+pub mod extract;

@@ -1,0 +1,499 @@
+//! The Lacework Edge alert, investigation and audit routes in-process: who may call them, the
+//! `{"message"}` error shape, and that each answers what the core recorded.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use ueba_api::journal;
+use ueba_api::state::ApiState;
+use ueba_core::auth::{self, Role};
+use ueba_core::demo::{generate_into_store, AttackWindow, DemoConfig};
+use ueba_core::ueba::training::{self, TrainOptions};
+use ueba_core::ueba::{analysis, datasets, scoring, DatasetInput, TimeRangeSettings};
+use ueba_core::{CancelToken, Store};
+
+const DAY: i64 = 86_400_000;
+const END: i64 = 1_735_689_600_000;
+const ROUTES: &str = include_str!("../../../spec/routes.tsv");
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    app: axum::Router,
+    /// Tokens by role: admin, user (analyst), connectionsView (viewer).
+    admin: String,
+    analyst: String,
+    viewer: String,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Arc::new(Store::open(&dir.path().join("w.db")).expect("open"));
+    let demo = DemoConfig {
+        connections: 12_000,
+        days: 30,
+        attack_rate: 0.01,
+        end_ms: END,
+        attack_window: Some(AttackWindow {
+            start_ms: END - 7 * DAY,
+            end_ms: END,
+        }),
+        ..DemoConfig::default()
+    };
+    generate_into_store(&store, &demo, &|_, _| {}, &CancelToken::new()).expect("demo");
+    let id = datasets::create(
+        &store,
+        &DatasetInput {
+            time_range_settings: TimeRangeSettings {
+                start: Some(END - 30 * DAY),
+                end: Some(END - 7 * DAY),
+                exclude: vec![],
+            },
+            comment: None,
+            use_for_inference_once_trained: false,
+        },
+        None,
+    )
+    .expect("dataset");
+    training::train_blocking(
+        &store,
+        &id,
+        &TrainOptions::default(),
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .expect("train");
+    analysis::start(&store, &id).expect("analyze");
+    scoring::analyze_range(&store, None, None).expect("score");
+    let client = auth::add_client(&store, "tests", None).expect("client");
+    let token = |name: &str, role: Role| {
+        auth::add_account(&store, name, role, "a password 123").expect("account");
+        auth::password_grant(&store, &client.client, name, "a password 123")
+            .expect("token")
+            .access_token
+    };
+    let admin = token("root", Role::Admin);
+    let analyst = token("dana", Role::User);
+    let viewer = token("vic", Role::ConnectionsView);
+    let (queue, _writer) = journal::start_writer(Arc::clone(&store));
+    let app = ueba_api::router(ApiState::new(
+        Arc::clone(&store),
+        queue,
+        "http://127.0.0.1:0",
+        None,
+    ));
+    Fixture {
+        _dir: dir,
+        app,
+        admin,
+        analyst,
+        viewer,
+    }
+}
+
+async fn call(
+    f: &Fixture,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value, Option<String>) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let body = if body.is_null() {
+        Body::empty()
+    } else {
+        Body::from(body.to_string())
+    };
+    let response = f
+        .app
+        .clone()
+        .oneshot(request.body(body).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 26)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        challenge,
+    )
+}
+
+/// The vendor's error shape: exactly `{"message": "<text>"}`.
+fn assert_message(body: &Value, contains: &str) {
+    let object = body.as_object().expect("an object");
+    assert_eq!(object.len(), 1, "only `message`: {body}");
+    let message = object["message"].as_str().expect("a string message");
+    assert!(
+        message.contains(contains),
+        "{message:?} should mention {contains:?}"
+    );
+}
+
+/// The alert routes and what each needs.
+const ALERT_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/alerts"),
+    ("POST", "/api/v1/alerts"),
+    ("GET", "/api/v1/alerts/x"),
+    ("GET", "/api/v1/alerts/x/investigation_actions"),
+    ("POST", "/api/v1/alerts/x/investigation_actions"),
+    ("POST", "/api/v1/alerts/investigation_actions"),
+    ("GET", "/api/v1/audit_events"),
+    ("GET", "/api/v1/audit_events/x"),
+];
+
+#[tokio::test]
+async fn without_a_valid_token_every_route_answers_401_in_the_lacework_shape() {
+    let f = fixture();
+    for (method, path) in ALERT_ROUTES {
+        for token in [None, Some("not.a-token")] {
+            let (status, body, challenge) = call(&f, method, path, token, json!({})).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert_message(&body, "token");
+            assert!(challenge.is_some_and(|c| c.starts_with("Bearer")));
+        }
+    }
+}
+
+#[tokio::test]
+async fn roles_decide_who_reads_investigates_and_audits() {
+    let f = fixture();
+    // A viewer reads alerts but may not change them, nor read the audit trail.
+    let (status, _, _) = call(&f, "GET", "/api/v1/alerts", Some(&f.viewer), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    for (method, path) in [
+        ("POST", "/api/v1/alerts"),
+        ("POST", "/api/v1/alerts/x/investigation_actions"),
+        ("POST", "/api/v1/alerts/investigation_actions"),
+        ("GET", "/api/v1/audit_events"),
+    ] {
+        let (status, body, _) = call(&f, method, path, Some(&f.viewer), json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_message(&body, "connectionsView");
+    }
+    // An analyst investigates but does not read the audit trail; an admin does.
+    let (status, body, _) = call(
+        &f,
+        "GET",
+        "/api/v1/audit_events/x",
+        Some(&f.analyst),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_message(&body, "admin");
+    let (status, body, _) = call(
+        &f,
+        "GET",
+        "/api/v1/audit_events/x",
+        Some(&f.admin),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_message(&body, "audit event x not found");
+}
+
+#[tokio::test]
+async fn an_analyst_triages_an_alert_and_the_audit_trail_shows_it() {
+    let f = fixture();
+    let (status, body, _) = call(&f, "GET", "/api/v1/alerts", Some(&f.analyst), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    let alerts = body["alerts"].as_array().expect("alerts");
+    assert!(!alerts.is_empty());
+    let alert = alerts[0].clone();
+    for field in [
+        "account_name",
+        "assignment_time",
+        "closed_time",
+        "create_time",
+        "description",
+        "event_type",
+        "incident_status",
+        "owner_display_name",
+        "owner_uuid",
+        "policy_action_taken",
+        "related_entities",
+        "severity",
+        "status",
+        "update_time",
+        "uuid",
+    ] {
+        assert!(alert.get(field).is_some(), "{field} missing from {alert}");
+    }
+    assert_eq!(alert["status"], 1);
+    let uuid = alert["uuid"].as_str().expect("uuid").to_owned();
+
+    // The alert by id, as listed.
+    let (status, one, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/alerts/{uuid}"),
+        Some(&f.viewer),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, &one), (StatusCode::OK, &alert));
+
+    // Close with a reason, guarded by the update time just read.
+    let close = json!({
+        "alert_update_time": alert["update_time"],
+        "action": {"action_type": 2, "close_with_reason": {"incident_status": 3, "note_text": "test traffic"}}
+    });
+    let path = format!("/api/v1/alerts/{uuid}/investigation_actions");
+    let (status, done, _) = call(&f, "POST", &path, Some(&f.analyst), close.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["alert_uuid"], uuid.as_str());
+    assert!(done["alert_update_time"].as_i64() > alert["update_time"].as_i64());
+    assert_eq!(done["history_item"]["actor_display_name"], "dana");
+
+    // The same request again carries a stale update time: 409, nothing changes.
+    let (status, body, _) = call(&f, "POST", &path, Some(&f.analyst), close).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_message(&body, "read it again");
+
+    // Closed alerts leave the default (open) list and come back with status_filter=CLOSED.
+    let (_, open, _) = call(&f, "GET", "/api/v1/alerts", Some(&f.analyst), Value::Null).await;
+    assert!(open["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .all(|a| a["uuid"] != uuid.as_str()));
+    let (_, closed, _) = call(
+        &f,
+        "GET",
+        "/api/v1/alerts?status_filter=CLOSED",
+        Some(&f.analyst),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(closed["alerts"].as_array().expect("alerts").len(), 1);
+    assert_eq!(closed["alerts"][0]["incident_status"], 3);
+
+    // The history.
+    let (status, history, _) = call(&f, "GET", &path, Some(&f.viewer), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = history["investigation_actions"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0]["action"]["close_with_reason"]["incident_status"],
+        3
+    );
+
+    // Exactly one audit event, naming the analyst, the door and the object, before and after.
+    let (status, audit, _) = call(
+        &f,
+        "GET",
+        "/api/v1/audit_events?start_time=0",
+        Some(&f.admin),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let events: Vec<&Value> = audit["audit_events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["object_uuid"] == uuid.as_str())
+        .collect();
+    assert_eq!(events.len(), 1);
+    let event = events[0];
+    assert_eq!(event["op"], "alert.investigate");
+    assert_eq!(event["protocol"], "rest");
+    assert_eq!(event["user_login"], "dana");
+    assert_eq!(event["method"], "POST");
+    assert_eq!(event["path"], path.as_str());
+    assert_eq!(event["before"]["status"], 1);
+    assert_eq!(event["after"]["status"], 3);
+    let (status, again, _) = call(
+        &f,
+        "GET",
+        &format!(
+            "/api/v1/audit_events/{}",
+            event["uuid"].as_str().expect("uuid")
+        ),
+        Some(&f.admin),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, &again), (StatusCode::OK, event));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_field_named_and_nothing_half_done() {
+    let f = fixture();
+    let (_, body, _) = call(&f, "GET", "/api/v1/alerts", Some(&f.analyst), Value::Null).await;
+    let uuids: Vec<String> = body["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .take(2)
+        .map(|a| a["uuid"].as_str().expect("uuid").to_owned())
+        .collect();
+    let cases = [
+        (
+            "GET",
+            "/api/v1/alerts?start_time=yesterday".to_owned(),
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "start_time",
+        ),
+        (
+            "GET",
+            "/api/v1/alerts?status_filter=SOLVED".to_owned(),
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "SOLVED",
+        ),
+        (
+            "GET",
+            "/api/v1/alerts/nope".to_owned(),
+            Value::Null,
+            StatusCode::NOT_FOUND,
+            "alert nope not found",
+        ),
+        (
+            "POST",
+            "/api/v1/alerts".to_owned(),
+            json!({}),
+            StatusCode::BAD_REQUEST,
+            "event_id",
+        ),
+        (
+            "POST",
+            "/api/v1/alerts".to_owned(),
+            json!({"event_id": "no-such"}),
+            StatusCode::NOT_FOUND,
+            "event no-such not found",
+        ),
+        (
+            "POST",
+            "/api/v1/alerts".to_owned(),
+            json!({"event_id": 5}),
+            StatusCode::BAD_REQUEST,
+            "event_id",
+        ),
+        (
+            "POST",
+            format!("/api/v1/alerts/{}/investigation_actions", uuids[0]),
+            json!({"action": {"note": {"note_text": ""}}}),
+            StatusCode::BAD_REQUEST,
+            "note_text",
+        ),
+        (
+            "POST",
+            format!("/api/v1/alerts/{}/investigation_actions", uuids[0]),
+            json!({"action": {"alert_status_change": {"new_status": 3}}}),
+            StatusCode::BAD_REQUEST,
+            "close_with_reason",
+        ),
+        (
+            "POST",
+            "/api/v1/alerts/investigation_actions".to_owned(),
+            json!({"investigation_actions": []}),
+            StatusCode::BAD_REQUEST,
+            "at least one",
+        ),
+        (
+            "GET",
+            "/api/v1/no-such-resource".to_owned(),
+            Value::Null,
+            StatusCode::NOT_FOUND,
+            "not found",
+        ),
+    ];
+    for (method, path, body, expected, mention) in cases {
+        let (status, answer, _) = call(&f, method, &path, Some(&f.analyst), body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        assert_message(&answer, mention);
+    }
+    // A malformed body.
+    let (status, answer, _) =
+        call(&f, "POST", "/api/v1/alerts", Some(&f.analyst), json!("{")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // A batch with one bad action applies nothing.
+    let batch = json!({"investigation_actions": [
+        {"alert_uuid": uuids[0], "action": {"note": {"note_text": "first"}}},
+        {"alert_uuid": uuids[1], "action": {"close_with_reason": {"incident_status": 0}}}
+    ]});
+    let (status, answer, _) = call(
+        &f,
+        "POST",
+        "/api/v1/alerts/investigation_actions",
+        Some(&f.analyst),
+        batch,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_message(&answer, "investigation_actions[1]");
+    let (_, history, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/alerts/{}/investigation_actions", uuids[0]),
+        Some(&f.analyst),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(history["investigation_actions"], json!([]));
+    // A good batch answers one response per action.
+    let batch = json!({"investigation_actions": [
+        {"alert_uuid": uuids[0], "action": {"note": {"note_text": "first"}}},
+        {"alert_uuid": uuids[1], "action": {"update_owner": {"owner_uuid": ueba_core::response::audit::account_uuid("dana")}}}
+    ]});
+    let (status, answer, _) = call(
+        &f,
+        "POST",
+        "/api/v1/alerts/investigation_actions",
+        Some(&f.analyst),
+        batch,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["responses"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn the_openapi_document_covers_the_served_lacework_routes() {
+    let document = ueba_api::openapi::document();
+    let served = [
+        "003-009", "003-010", "003-011", "003-012", "003-013", "003-014", "003-023", "003-024",
+    ];
+    for line in ROUTES
+        .lines()
+        .filter(|l| served.iter().any(|id| l.starts_with(id)))
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (method, path) = (cols[3].to_lowercase(), cols[4]);
+        let item = document
+            .paths
+            .paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} missing from /openapi.json"));
+        let op = match method.as_str() {
+            "get" => item.get.as_ref(),
+            "post" => item.post.as_ref(),
+            _ => None,
+        };
+        let op = op.unwrap_or_else(|| panic!("{method} {path} missing"));
+        assert!(
+            op.responses.responses.contains_key(cols[5]),
+            "{method} {path} documents its success status {}",
+            cols[5]
+        );
+    }
+}
