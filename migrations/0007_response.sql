@@ -67,3 +67,27 @@ CREATE TABLE audit_events (
 ) WITHOUT ROWID;
 CREATE INDEX audit_events_by_time ON audit_events (create_time);
 CREATE INDEX audit_events_by_object ON audit_events (object_uuid, create_time);
+
+-- Response policies (Lacework Policy model). The body is the whole policy as JSON; the columns
+-- beside it are what evaluation selects and orders by.
+CREATE TABLE policies (
+    uuid        TEXT    PRIMARY KEY,
+    body        TEXT    NOT NULL,
+    status      INTEGER NOT NULL,  -- enums::ENUM_STATUS; 2 ACTIVE is evaluated
+    type        INTEGER NOT NULL,  -- enums::POLICY_TYPE; 0 and 1 are evaluated
+    priority    INTEGER NOT NULL,  -- smaller wins
+    create_time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX policies_by_priority ON policies (priority, create_time);
+
+-- What a policy asked of a host's sensor (isolation), for the sensor fleet to carry out.
+CREATE TABLE sensor_requests (
+    uuid        TEXT    PRIMARY KEY,
+    alert_uuid  TEXT    NOT NULL REFERENCES alerts (uuid) ON DELETE CASCADE,
+    policy_uuid TEXT    NOT NULL,
+    host        TEXT    NOT NULL,
+    action      TEXT    NOT NULL,   -- isolate
+    status      TEXT    NOT NULL,   -- PENDING until a sensor action carries it out
+    create_time INTEGER NOT NULL,
+    UNIQUE (alert_uuid, action)
+) WITHOUT ROWID;

@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::lacework::alerts as lw_alerts;
+use crate::lacework::policies as lw_policies;
 use crate::state::ApiState;
 use crate::{auth, privx, workbench};
 
@@ -36,6 +37,7 @@ Lacework routes, which answer `{message}`."
         (name = "workbench", description = "UEBA Workbench: ingest, connections, anomalies, request journal"),
         (name = "lacework-alerts", description = "Lacework Edge: alerts and their investigation"),
         (name = "lacework-audit", description = "Lacework Edge: audit events"),
+        (name = "lacework-policies", description = "Lacework Edge: response policies"),
     )
 )]
 struct ApiDoc;
@@ -108,6 +110,11 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(lw_alerts::perform_actions))
         .routes(routes!(lw_alerts::query_audit_events))
         .routes(routes!(lw_alerts::get_audit_event))
+        .routes(routes!(
+            lw_policies::query_policies,
+            lw_policies::create_policy
+        ))
+        .routes(routes!(lw_policies::get_policy, lw_policies::update_policy))
         .routes(routes!(openapi_json))
 }
 

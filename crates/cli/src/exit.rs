@@ -110,6 +110,8 @@ impl Failure {
             Failure::Scoring(ScoringError::Input(_)) => INPUT,
             Failure::Scoring(ScoringError::Output { .. }) => INTERNAL,
             Failure::Scoring(ScoringError::BadWeights { .. } | ScoringError::Store(_)) => DATABASE,
+            // Raising alerts or applying policies while scoring: only the database can fail.
+            Failure::Scoring(ScoringError::Response(_)) => DATABASE,
             Failure::Auth(AuthError::Invalid { .. }) => INPUT,
             Failure::Auth(AuthError::Duplicate { .. }) => CONFLICT,
             Failure::Auth(AuthError::NotFound { .. }) => NOT_FOUND,

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use ueba_core::demo::{generate_into_store, DemoConfig};
 use ueba_core::response::alerts::{self, status, AlertFilter, PromoteRequest};
 use ueba_core::response::audit::{self, account_uuid, Actor, AuditFilter, Door};
+use ueba_core::response::filter::{Filter, FilterClause};
 use ueba_core::response::investigation::{
     self, AlertStatusChange, CloseWithReason, InvestigationAction, InvestigationNote,
     PerformInvestigationActionRequest, UpdateOwner,
 };
+use ueba_core::response::policies::{self, Policy, PolicyUpdate};
 use ueba_core::response::{enums, ResponseError};
 use ueba_core::ueba::training::{self, TrainOptions};
 use ueba_core::ueba::{analysis, datasets, scoring, DatasetInput, TimeRangeSettings};
@@ -57,8 +59,24 @@ fn analysed_store() -> (tempfile::TempDir, Arc<Store>) {
     )
     .expect("train");
     analysis::start(&store, &id).expect("analyze");
-    scoring::analyze_range(&store, None, None).expect("score");
-    (dir, Arc::new(store))
+    let store = Arc::new(store);
+    analyse(&store);
+    (dir, store)
+}
+
+/// Scores everything with the active dataset (raising alerts, applying policies).
+fn analyse(store: &Store) {
+    scoring::analyze_range(store, None, None).expect("score");
+}
+
+/// Forgets every alert (so the next analysis raises them anew, under the policies of now).
+fn forget_alerts(store: &Store) {
+    store
+        .write(|c| {
+            c.execute("DELETE FROM alerts", [])
+                .map_err(ueba_core::StoreError::from)
+        })
+        .expect("delete");
 }
 
 fn all_statuses() -> AlertFilter {
@@ -539,5 +557,238 @@ fn the_enum_table_is_consistent_and_documented() {
     assert!(
         doc == expected,
         "docs/lacework-enums.md is out of date: run this test with UEBA_UPDATE_DOCS=1"
+    );
+}
+
+fn policy(name: &str, action: i64, terms: &[&str]) -> Policy {
+    Policy {
+        name: name.into(),
+        action,
+        policy_type: 1,
+        session_filter: Filter {
+            include_any: vec![FilterClause {
+                all: terms.iter().map(|t| (*t).to_owned()).collect(),
+            }],
+            exclude_any: vec![],
+        },
+        ..Policy::default()
+    }
+}
+
+#[test]
+fn policies_are_validated_and_updated_with_an_audit_trail() {
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let refuse = |p: Policy, field: &str, mention: &str| match policies::create(&store, &me, &p) {
+        Err(ResponseError::Invalid { field: f, reason }) => {
+            assert_eq!(f, field);
+            assert!(
+                reason.contains(mention),
+                "{reason:?} should mention {mention:?}"
+            );
+        }
+        other => panic!("expected a refusal of {field}, got {other:?}"),
+    };
+    refuse(policy(" ", 3, &[]), "name", "name");
+    refuse(policy("p", 7, &[]), "action", "ALERT_ONLY");
+    refuse(
+        policy("p", 3, &["source:10.0.0/8"]),
+        "session_filter",
+        "include_any[0].all[0]",
+    );
+    refuse(
+        policy("p", 3, &["list:vpn-exits"]),
+        "session_filter",
+        "vpn-exits",
+    );
+    refuse(policy("p", 101, &[]), "workflow_uuid", "workflow");
+    let mut suspended = policy("p", 3, &[]);
+    suspended.status = 9;
+    refuse(suspended, "status", "ACTIVE");
+
+    let created =
+        policies::create(&store, &me, &policy("ssh to db", 3, &["type:SSH"])).expect("create");
+    assert_eq!(created.status, 2, "ACTIVE by default");
+    assert_eq!(created.creator_uuid, me.uuid);
+    assert_eq!(policies::get(&store, &created.uuid).expect("get"), created);
+
+    // A partial update: only what is set changes; attributes_to_delete resets.
+    let mut fields = serde_json::Map::new();
+    fields.insert("priority".into(), serde_json::json!(5));
+    fields.insert("uuid".into(), serde_json::json!("ignored"));
+    let updated = policies::update(
+        &store,
+        &me,
+        &created.uuid,
+        &PolicyUpdate {
+            policy: fields.clone(),
+            attributes_to_delete: vec!["session_filter".into()],
+            expected_update_time: created.update_time,
+            ..PolicyUpdate::default()
+        },
+    )
+    .expect("update");
+    assert_eq!(
+        (
+            updated.priority,
+            updated.name.as_str(),
+            updated.uuid.as_str()
+        ),
+        (5, "ssh to db", created.uuid.as_str())
+    );
+    assert_eq!(updated.session_filter, Filter::default());
+    assert!(updated.update_time > created.update_time);
+    // A stale expected_update_time is refused; so is an unknown field or a bad value.
+    let stale = policies::update(
+        &store,
+        &me,
+        &created.uuid,
+        &PolicyUpdate {
+            policy: fields,
+            expected_update_time: created.update_time,
+            ..PolicyUpdate::default()
+        },
+    );
+    assert!(
+        matches!(stale, Err(ResponseError::Conflict(_))),
+        "{stale:?}"
+    );
+    let mut typo = serde_json::Map::new();
+    typo.insert("priorty".into(), serde_json::json!(1));
+    let unknown = policies::update(
+        &store,
+        &me,
+        &created.uuid,
+        &PolicyUpdate {
+            policy: typo,
+            ..PolicyUpdate::default()
+        },
+    );
+    assert!(
+        matches!(unknown, Err(ResponseError::Invalid { ref reason, .. }) if reason.contains("priorty")),
+        "{unknown:?}"
+    );
+    assert!(matches!(
+        policies::get(&store, "nope"),
+        Err(ResponseError::NotFound { .. })
+    ));
+    assert_eq!(
+        audit_count(&store, &created.uuid),
+        2,
+        "one event per accepted change"
+    );
+}
+
+#[test]
+fn the_matching_policy_decides_the_response() {
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let alerts_before = alerts::query(&store, &all_statuses()).expect("alerts");
+    // Pick a flagged user and host to aim policies at.
+    let target = alerts_before[0].clone();
+    let user = target.related_entities.users[0].clone();
+    let other_host = alerts_before
+        .iter()
+        .find(|a| a.related_entities.users[0] != user)
+        .map(|a| a.related_entities.devices[0].clone())
+        .expect("an alert of another user");
+
+    // ALLOW for the user's alerts; a higher-priority (smaller number) BLOCK for the same user
+    // wins; a SUSPENDED policy matching everything is ignored; ISOLATE for another host.
+    let mut allow = policy("allow user", 1, &[&format!("user:{user}")]);
+    allow.priority = 3;
+    let allow = policies::create(&store, &me, &allow).expect("allow");
+    let mut block = policy("block user", 2, &[&format!("user:{user}")]);
+    block.priority = 1;
+    let block = policies::create(&store, &me, &block).expect("block");
+    let mut everything = policy("suspended", 1, &[]);
+    everything.status = 3;
+    policies::create(&store, &me, &everything).expect("suspended");
+    let mut isolate = policy("isolate host", 4, &[&format!("host:{other_host}")]);
+    isolate.priority = 5;
+    let isolate = policies::create(&store, &me, &isolate).expect("isolate");
+
+    forget_alerts(&store);
+    analyse(&store);
+    let after = alerts::query(&store, &all_statuses()).expect("alerts");
+    assert_eq!(after.len(), alerts_before.len());
+    for a in &after {
+        let (expected_action, expected_policy) = if a.related_entities.users[0] == user {
+            (2, Some(block.uuid.as_str()))
+        } else if a.related_entities.devices[0] == other_host {
+            (4, Some(isolate.uuid.as_str()))
+        } else {
+            (0, None)
+        };
+        assert_eq!(a.policy_action_taken, expected_action, "{}", a.uuid);
+        assert_eq!(a.policy_uuid.as_deref(), expected_policy);
+        assert_eq!(a.status, status::OPEN, "only ALLOW closes");
+        if expected_policy.is_some() {
+            let history = investigation::history(&store, &a.uuid).expect("history");
+            assert_eq!(history.len(), 1);
+            let note = &history[0].action.note.as_ref().expect("a note").note_text;
+            assert!(note.contains("matched"), "{note}");
+        }
+    }
+    // BLOCK marked the user's anomalies blocked.
+    let blocked: Vec<_> = scoring::list_anomalies(&store, &every_anomaly())
+        .expect("anomalies")
+        .into_iter()
+        .filter(|an| an.user == user)
+        .collect();
+    assert!(!blocked.is_empty() && blocked.iter().all(|an| an.blocked));
+    // ISOLATE recorded one request per alert for the sensor.
+    let requests: i64 = store
+        .read(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sensor_requests WHERE host = ?1 AND action = 'isolate'",
+                [&other_host],
+                |r| r.get(0),
+            )
+            .map_err(ueba_core::StoreError::from)
+        })
+        .expect("count");
+    assert_eq!(
+        requests as usize,
+        after.iter().filter(|a| a.policy_action_taken == 4).count()
+    );
+
+    // Suspending BLOCK lets ALLOW win: the user's alerts are closed as expected activity.
+    let mut fields = serde_json::Map::new();
+    fields.insert("status".into(), serde_json::json!(3));
+    policies::update(
+        &store,
+        &me,
+        &block.uuid,
+        &PolicyUpdate {
+            policy: fields,
+            ..PolicyUpdate::default()
+        },
+    )
+    .expect("suspend");
+    forget_alerts(&store);
+    analyse(&store);
+    for a in alerts::query(&store, &all_statuses()).expect("alerts") {
+        if a.related_entities.users[0] == user {
+            assert_eq!(
+                (a.status, a.incident_status, a.policy_action_taken),
+                (status::CLOSED, 4, 1)
+            );
+            assert_eq!(a.policy_uuid.as_deref(), Some(allow.uuid.as_str()));
+        }
+    }
+    // The preview finds the same alerts without changing anything.
+    let preview = policies::preview(
+        &store,
+        &policy("what if", 3, &[&format!("user:{user}")]),
+        1000,
+    )
+    .expect("preview");
+    assert_eq!(
+        preview.len(),
+        after
+            .iter()
+            .filter(|a| a.related_entities.users[0] == user)
+            .count()
     );
 }

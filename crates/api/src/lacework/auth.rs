@@ -43,6 +43,14 @@ impl Permission for Triage {
     const WHAT: &'static str = "investigating alerts";
 }
 
+/// Creating and changing policies.
+#[derive(Debug)]
+pub struct ManagePolicies;
+impl Permission for ManagePolicies {
+    const ROLES: &'static [Role] = &[Role::Admin];
+    const WHAT: &'static str = "managing policies";
+}
+
 /// Reading the audit trail.
 #[derive(Debug)]
 pub struct ReadAudit;

@@ -1,4 +1,5 @@
-//! The Lacework Edge surface (`/api/v1/...`): alerts, investigation and audit events so far.
+//! The Lacework Edge surface (`/api/v1/...`): alerts, investigation, policies and audit events
+//! so far.
 //! Errors are `{"message": ...}`; callers authenticate with a Bearer token from the OAuth token
 //! endpoint, and the account's role decides what they may do.
 
@@ -6,3 +7,4 @@ pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod policies;

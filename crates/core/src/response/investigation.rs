@@ -518,3 +518,36 @@ pub fn history(
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     })
 }
+
+/// Appends a note by the engine (a policy's action) to an alert's history, inside the caller's
+/// transaction.
+pub(crate) fn record_engine_note(
+    tx: &rusqlite::Connection,
+    engine: &Actor,
+    alert_uuid: &str,
+    text: &str,
+) -> rusqlite::Result<()> {
+    let action = InvestigationAction {
+        action_type: action_type::NOTE,
+        note: Some(InvestigationNote {
+            card_id: String::new(),
+            note_text: text.to_owned(),
+        }),
+        ..InvestigationAction::default()
+    };
+    tx.execute(
+        "INSERT INTO alert_history (uuid, alert_uuid, seq, timestamp, actor_uuid,
+             actor_display_name, action)
+         VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM alert_history WHERE alert_uuid = ?2),
+                 ?3, ?4, ?5, ?6)",
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            alert_uuid,
+            now_ms(),
+            engine.uuid,
+            engine.display_name,
+            serde_json::to_string(&action).unwrap_or_default(),
+        ],
+    )?;
+    Ok(())
+}

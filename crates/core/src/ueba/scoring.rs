@@ -29,6 +29,7 @@ use super::training::WEIGHTS_FORMAT;
 use crate::ingest::{self, Format, IngestError};
 use crate::model::format_timestamp;
 use crate::response::alerts::{self, FlaggedConnection};
+use crate::response::policies;
 use crate::store::{Store, StoreError};
 
 /// Why scoring failed.
@@ -65,6 +66,9 @@ pub enum ScoringError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Raising the alerts or applying the policies failed.
+    #[error(transparent)]
+    Response(#[from] crate::response::ResponseError),
 }
 
 impl From<rusqlite::Error> for ScoringError {
@@ -339,7 +343,7 @@ fn raise_alerts(
     tx: &rusqlite::Connection,
     settings: &AnomalySettings,
     found: &[NewAnomaly],
-) -> rusqlite::Result<()> {
+) -> Result<(), ScoringError> {
     let flagged: Vec<FlaggedConnection<'_>> = found
         .iter()
         .map(|a| {
@@ -364,7 +368,9 @@ fn raise_alerts(
             }
         })
         .collect();
-    alerts::raise(tx, &flagged).map(|_| ())
+    let raised = alerts::raise(tx, &flagged)?;
+    policies::apply_to_new_alerts(tx, &raised)?;
+    Ok(())
 }
 
 /// Reads the connections matching `condition` in chunks and hands each chunk to `f`.
@@ -482,7 +488,7 @@ fn record_anomalies(
         let blocked = insert_anomalies(&tx, dataset_id, &settings, &found)?;
         raise_alerts(&tx, &settings, &found)?;
         tx.commit()?;
-        Ok::<_, rusqlite::Error>(blocked)
+        Ok::<_, ScoringError>(blocked)
     })?;
     Ok(AnalyzeReport {
         scored,

@@ -1,4 +1,4 @@
-//! The Lacework Edge alert, investigation and audit routes in-process: who may call them, the
+//! The Lacework Edge alert, investigation, policy and audit routes in-process: who may call them, the
 //! `{"message"}` error shape, and that each answers what the core recorded.
 
 use std::sync::Arc;
@@ -155,6 +155,10 @@ const ALERT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/alerts/investigation_actions"),
     ("GET", "/api/v1/audit_events"),
     ("GET", "/api/v1/audit_events/x"),
+    ("GET", "/api/v1/policies"),
+    ("POST", "/api/v1/policies"),
+    ("GET", "/api/v1/policies/x"),
+    ("PUT", "/api/v1/policies/x"),
 ];
 
 #[tokio::test]
@@ -472,6 +476,7 @@ fn the_openapi_document_covers_the_served_lacework_routes() {
     let document = ueba_api::openapi::document();
     let served = [
         "003-009", "003-010", "003-011", "003-012", "003-013", "003-014", "003-023", "003-024",
+        "003-076", "003-077", "003-078", "003-079",
     ];
     for line in ROUTES
         .lines()
@@ -487,6 +492,7 @@ fn the_openapi_document_covers_the_served_lacework_routes() {
         let op = match method.as_str() {
             "get" => item.get.as_ref(),
             "post" => item.post.as_ref(),
+            "put" => item.put.as_ref(),
             _ => None,
         };
         let op = op.unwrap_or_else(|| panic!("{method} {path} missing"));
@@ -496,4 +502,101 @@ fn the_openapi_document_covers_the_served_lacework_routes() {
             cols[5]
         );
     }
+}
+
+#[tokio::test]
+async fn an_admin_manages_policies_that_apply_to_new_alerts() {
+    let f = fixture();
+    let body = json!({
+        "name": "close svc alerts",
+        "action": 1,
+        "type": 1,
+        "priority": 2,
+        "session_filter": {"include_any": [{"all": ["user:svc-*", "type:SSH"]}]}
+    });
+    // Only an admin creates; an analyst and a viewer read.
+    let (status, answer, _) = call(
+        &f,
+        "POST",
+        "/api/v1/policies",
+        Some(&f.analyst),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_message(&answer, "managing policies");
+    let (status, created, _) = call(&f, "POST", "/api/v1/policies", Some(&f.admin), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], 2);
+    assert_eq!(created["creator_display_name"], "root");
+    let uuid = created["uuid"].as_str().expect("uuid").to_owned();
+    let (status, list, _) = call(
+        &f,
+        "GET",
+        "/api/v1/policies?appid=a&userid=u&resolveDisplayNames=true",
+        Some(&f.viewer),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["policies"].as_array().map(Vec::len), Some(1));
+    let path = format!("/api/v1/policies/{uuid}");
+    let (status, one, _) = call(&f, "GET", &path, Some(&f.analyst), Value::Null).await;
+    assert_eq!((status, &one), (StatusCode::OK, &created));
+
+    // Bad input names what is wrong.
+    for (body, mention) in [
+        (
+            json!({"name": "x", "session_filter": {"include_any": [{"all": ["host:"]}]}}),
+            "include_any[0].all[0]",
+        ),
+        (json!({"name": "x", "action": 7}), "action"),
+        (json!({"name": "x", "colour": "red"}), "colour"),
+        (json!({"name": "x", "priority": "high"}), "priority"),
+        (json!({"action": 3}), "name"),
+    ] {
+        let (status, answer, _) =
+            call(&f, "POST", "/api/v1/policies", Some(&f.admin), body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_message(&answer, mention);
+    }
+
+    // A partial update, then the same update with the now stale time.
+    let update = json!({"expected_update_time": created["update_time"], "policy": {"priority": 9}});
+    let (status, changed, _) = call(&f, "PUT", &path, Some(&f.admin), update.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        (changed["priority"].as_i64(), changed["name"].as_str()),
+        (Some(9), Some("close svc alerts"))
+    );
+    let (status, answer, _) = call(&f, "PUT", &path, Some(&f.admin), update).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_message(&answer, "read it again");
+    let (status, _, _) = call(
+        &f,
+        "PUT",
+        "/api/v1/policies/nope",
+        Some(&f.admin),
+        json!({"policy": {}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Both changes are in the audit trail.
+    let (_, audit, _) = call(
+        &f,
+        "GET",
+        "/api/v1/audit_events",
+        Some(&f.admin),
+        Value::Null,
+    )
+    .await;
+    let ops: Vec<&str> = audit["audit_events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["object_uuid"] == uuid.as_str())
+        .map(|e| e["op"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ops, vec!["policy.update", "policy.create"]);
 }
