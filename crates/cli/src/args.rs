@@ -97,6 +97,130 @@ pub enum Command {
     /// Measure detection quality against the `label` column: ROC-AUC, PR-AUC, recall at 1 %
     /// false-positive rate, per scenario.
     Evaluate(EvaluateArgs),
+    /// Alerts raised from anomalies, and their investigation.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Response policies: which alerts they apply to and what happens then.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+    /// Audit events: every change made through any door, newest first.
+    Audit(AuditArgs),
+    /// The names this workbench gives the Lacework enumerations (integers on the wire).
+    Enums {
+        /// Print the table as Markdown (what docs/lacework-enums.md holds).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+/// `alerts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Alerts whose event lies in the range, newest first.
+    List {
+        /// Events from (date or RFC 3339 timestamp).
+        #[arg(long, value_parser = parse_time)]
+        from: Option<i64>,
+        /// Events before.
+        #[arg(long, value_parser = parse_time)]
+        to: Option<i64>,
+        /// Statuses, comma separated: OPEN, IN_PROGRESS, CLOSED (default: the open ones).
+        #[arg(long, default_value = "")]
+        status: String,
+        /// Only this user's alerts.
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One alert, its explanation and its investigation history.
+    Show {
+        /// The alert uuid.
+        uuid: String,
+    },
+    /// Promote an event (an event uuid or a connection id) to an alert.
+    Promote {
+        /// The event.
+        event: String,
+    },
+    /// Take one investigation action on an alert.
+    Act(ActArgs),
+}
+
+/// `alerts act` arguments: exactly one of --status, --close, --note (alone) or --owner.
+#[derive(Debug, Args)]
+pub struct ActArgs {
+    /// The alert uuid.
+    pub uuid: String,
+    /// Set the status: OPEN or IN_PROGRESS (closing takes --close).
+    #[arg(long, conflicts_with_all = ["close", "owner"])]
+    pub status: Option<String>,
+    /// Close with this incident status: UNDETERMINED, TRUE_POSITIVE, FALSE_POSITIVE,
+    /// EXPECTED_ACTIVITY, DUPLICATE.
+    #[arg(long, conflicts_with = "owner")]
+    pub close: Option<String>,
+    /// A note (alone: add it; with --close: the reason's text).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Assign to this local account ("" unassigns).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Refuse if the alert changed since this update_time (epoch ms, as shown).
+    #[arg(long)]
+    pub expect_update_time: Option<i64>,
+}
+
+/// `policies` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Every policy, by priority.
+    List,
+    /// One policy.
+    Show {
+        /// The policy uuid.
+        uuid: String,
+    },
+    /// Create a policy from a JSON file (the Lacework Policy fields; - reads stdin).
+    Create {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Update a policy from a JSON file holding only the fields to change (- reads stdin).
+    Update {
+        /// The policy uuid.
+        uuid: String,
+        /// The JSON file.
+        file: PathBuf,
+        /// Fields to reset to their default (repeatable).
+        #[arg(long = "delete")]
+        delete: Vec<String>,
+    },
+    /// Which past alerts a policy in a JSON file would match, without saving it.
+    Preview {
+        /// The JSON file (- reads stdin).
+        file: PathBuf,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+/// `audit` arguments.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// From (date or RFC 3339 timestamp).
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<i64>,
+    /// Before.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<i64>,
+    /// Only changes of this object (uuid).
+    #[arg(long)]
+    pub object: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
 }
 
 /// Model families `train --model` accepts.

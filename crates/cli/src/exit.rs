@@ -3,6 +3,7 @@
 use ueba_api::ListenError;
 use ueba_core::auth::AuthError;
 use ueba_core::ingest::IngestError;
+use ueba_core::response::ResponseError;
 use ueba_core::tls::TlsError;
 use ueba_core::ueba::analysis::AnalysisError;
 use ueba_core::ueba::scoring::ScoringError;
@@ -75,6 +76,9 @@ pub enum Failure {
     /// The REST listener could not start.
     #[error(transparent)]
     Listen(#[from] ListenError),
+    /// An alert, investigation or policy change was refused.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
 }
 
 impl Failure {
@@ -117,6 +121,10 @@ impl Failure {
             Failure::Auth(AuthError::NotFound { .. }) => NOT_FOUND,
             Failure::Auth(AuthError::Store(_)) | Failure::Tls(TlsError::Store(_)) => DATABASE,
             Failure::Auth(_) | Failure::Tls(_) | Failure::Listen(_) => INTERNAL,
+            Failure::Response(ResponseError::NotFound { .. }) => NOT_FOUND,
+            Failure::Response(ResponseError::Invalid { .. }) => INPUT,
+            Failure::Response(ResponseError::Conflict(_)) => CONFLICT,
+            Failure::Response(ResponseError::Store(_)) => DATABASE,
         }
     }
 }

@@ -8,6 +8,7 @@ mod engine;
 mod exit;
 mod listener;
 mod progress;
+mod response;
 mod run;
 mod ueba;
 

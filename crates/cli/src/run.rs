@@ -30,6 +30,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
     match cli.command {
         Command::Demo(ref args) if args.out.is_some() => return demo_to_file(&cli, args, &cancel),
+        // Needs no database.
+        Command::Enums { markdown } => {
+            crate::response::enums(cli.json, markdown);
+            return Ok(());
+        }
         _ => {}
     }
     let store = Store::open(&db_path)?;
@@ -131,6 +136,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::OauthClient(cmd) => crate::listener::client(cli.json, &store, cmd)?,
         Command::Tls(cmd) => crate::listener::tls_command(cli.json, &store, cmd)?,
         Command::Journal(args) => crate::listener::journal_command(cli.json, &store, args)?,
+        Command::Alerts(cmd) => crate::response::alerts(cli.json, &store, cmd)?,
+        Command::Policies(cmd) => crate::response::policies(cli.json, &store, cmd)?,
+        Command::Audit(args) => crate::response::audit(cli.json, &store, args)?,
+        // Answered before the database is opened.
+        Command::Enums { .. } => {}
         Command::Stats => {
             let o = stats::overview(&store)?;
             if cli.json {

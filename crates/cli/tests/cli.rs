@@ -617,3 +617,102 @@ fn train_analyze_score_and_evaluate_from_the_command_line() {
     ok(&e.run(&["analyze", "stop"]));
     ok(&e.run(&["dataset", "delete", &id]));
 }
+
+/// The response loop from the command line: alerts raised by analysis, an analyst closing one,
+/// the history and the audit trail showing it, a policy from stdin, and the enum names.
+#[test]
+fn alerts_are_triaged_and_audited_from_the_command_line() {
+    let e = env();
+    let ok = |out: Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(e.run(&["demo", "--connections", "12000", "--days", "30"]));
+    let ds = json(&ok(e.run(&["--json", "dataset", "create"])));
+    let id = ds["id"].as_str().expect("dataset id").to_owned();
+    ok(e.run(&["train", &id, "--activate"]));
+    ok(e.run(&["analyze", "rescore"]));
+    let list = json(&ok(e.run(&["--json", "alerts", "list", "--limit", "5"])));
+    let alert = list["alerts"][0].clone();
+    let uuid = alert["uuid"].as_str().expect("an alert").to_owned();
+
+    // Closing needs a known reason; a stale update time is a conflict (exit 6).
+    let bad = e.run(&["alerts", "act", &uuid, "--close", "SOLVED"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let stale = e.run(&[
+        "alerts",
+        "act",
+        &uuid,
+        "--note",
+        "x",
+        "--expect-update-time",
+        "1",
+    ]);
+    assert_eq!(stale.status.code(), Some(6));
+    ok(e.run(&[
+        "alerts",
+        "act",
+        &uuid,
+        "--close",
+        "FALSE_POSITIVE",
+        "--note",
+        "lab traffic",
+    ]));
+    let shown = json(&ok(e.run(&["--json", "alerts", "show", &uuid])));
+    assert_eq!(shown["alert"]["status"], 3);
+    assert_eq!(shown["alert"]["incident_status"], 3);
+    assert_eq!(
+        shown["investigation_actions"][0]["action"]["close_with_reason"]["note_text"],
+        "lab traffic"
+    );
+    let audit = json(&ok(e.run(&["--json", "audit", "--object", &uuid])));
+    let events = audit["audit_events"].as_array().expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["protocol"], "cli");
+    assert_eq!(events[0]["op"], "alert.investigate");
+    let missing = e.run(&["alerts", "show", "nope"]);
+    assert_eq!(missing.status.code(), Some(5));
+
+    // A policy from stdin; a bad term is refused as input (exit 3) naming the term.
+    let mut child = e
+        .cmd()
+        .args(["--json", "policies", "create", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(br#"{"name": "ssh to db", "action": 3, "session_filter": {"include_any": [{"all": ["type:SSH"]}]}}"#)
+        .expect("write");
+    let created = json(&ok(child.wait_with_output().expect("wait")));
+    assert_eq!(created["status"], 2);
+    let bad = e.file(
+        "bad.json",
+        r#"{"name": "x", "session_filter": {"include_any": [{"all": ["source:10.0.0/8"]}]}}"#,
+    );
+    let refused = e.run(&["policies", "create", bad.to_str().expect("path")]);
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("source:10.0.0/8"));
+
+    // The enum table, as documented.
+    let md = ok(e.run(&["enums", "--markdown"]));
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/lacework-enums.md"
+    ))
+    .expect("doc");
+    assert!(doc.ends_with(String::from_utf8_lossy(&md.stdout).as_ref()));
+}
