@@ -91,3 +91,28 @@ CREATE TABLE sensor_requests (
     create_time INTEGER NOT NULL,
     UNIQUE (alert_uuid, action)
 ) WITHOUT ROWID;
+
+-- Workflows (Lacework Workflow model), stored whole as JSON.
+CREATE TABLE workflows (
+    uuid        TEXT    PRIMARY KEY,
+    body        TEXT    NOT NULL,
+    create_time INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Workflow runs, whole as JSON, with the columns the seed's query filters and expiry select on.
+CREATE TABLE workflow_runs (
+    uuid          TEXT    PRIMARY KEY,
+    body          TEXT    NOT NULL,
+    status        INTEGER NOT NULL,  -- enums::WORKFLOW_RUN_STATUS
+    workflow_uuid TEXT    NOT NULL,
+    user_uuid     TEXT    NOT NULL,
+    app_protocol  TEXT    NOT NULL,
+    app_host      TEXT    NOT NULL,
+    app_port      TEXT    NOT NULL,
+    app_uuid      TEXT    NOT NULL,
+    alert_uuid    TEXT,              -- the alert it is about, if any
+    expires_ms    INTEGER NOT NULL,  -- when a PENDING run ends FAILURE
+    create_time   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX workflow_runs_pending ON workflow_runs (status, expires_ms);
+CREATE INDEX workflow_runs_by_alert ON workflow_runs (alert_uuid);

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use crate::lacework::alerts as lw_alerts;
 use crate::lacework::policies as lw_policies;
+use crate::lacework::workflows as lw_workflows;
 use crate::state::ApiState;
 use crate::{auth, privx, workbench};
 
@@ -38,6 +39,7 @@ Lacework routes, which answer `{message}`."
         (name = "lacework-alerts", description = "Lacework Edge: alerts and their investigation"),
         (name = "lacework-audit", description = "Lacework Edge: audit events"),
         (name = "lacework-policies", description = "Lacework Edge: response policies"),
+        (name = "lacework-workflows", description = "Lacework Edge: workflows and their runs"),
     )
 )]
 struct ApiDoc;
@@ -115,6 +117,17 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
             lw_policies::create_policy
         ))
         .routes(routes!(lw_policies::get_policy, lw_policies::update_policy))
+        .routes(routes!(lw_workflows::query_runs, lw_workflows::create_run))
+        .routes(routes!(lw_workflows::get_run))
+        .routes(routes!(lw_workflows::answer_run))
+        .routes(routes!(
+            lw_workflows::query_workflows,
+            lw_workflows::create_workflow
+        ))
+        .routes(routes!(
+            lw_workflows::get_workflow,
+            lw_workflows::update_workflow
+        ))
         .routes(routes!(openapi_json))
 }
 

@@ -159,6 +159,14 @@ const ALERT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/policies"),
     ("GET", "/api/v1/policies/x"),
     ("PUT", "/api/v1/policies/x"),
+    ("GET", "/api/v1/workflow_runs"),
+    ("POST", "/api/v1/workflow_runs"),
+    ("GET", "/api/v1/workflow_runs/x"),
+    ("POST", "/api/v1/workflow_runs/x/answer"),
+    ("GET", "/api/v1/workflows"),
+    ("POST", "/api/v1/workflows"),
+    ("GET", "/api/v1/workflows/x"),
+    ("PUT", "/api/v1/workflows/x"),
 ];
 
 #[tokio::test]
@@ -476,7 +484,8 @@ fn the_openapi_document_covers_the_served_lacework_routes() {
     let document = ueba_api::openapi::document();
     let served = [
         "003-009", "003-010", "003-011", "003-012", "003-013", "003-014", "003-023", "003-024",
-        "003-076", "003-077", "003-078", "003-079",
+        "003-076", "003-077", "003-078", "003-079", "003-100", "003-101", "003-102", "003-103",
+        "003-104", "003-105", "003-106", "003-107",
     ];
     for line in ROUTES
         .lines()
@@ -599,4 +608,150 @@ async fn an_admin_manages_policies_that_apply_to_new_alerts() {
         .map(|e| e["op"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(ops, vec!["policy.update", "policy.create"]);
+}
+
+#[tokio::test]
+async fn a_workflow_run_on_an_alert_is_answered_and_carried_out() {
+    let f = fixture();
+    let workflow = json!({
+        "name": "close on approval",
+        "answers": [
+            {"answer": "Approve", "actions": [{"run": 3}]},
+            {"answer": "Deny", "actions": []}
+        ]
+    });
+    let (status, answer, _) = call(
+        &f,
+        "POST",
+        "/api/v1/workflows",
+        Some(&f.analyst),
+        workflow.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    let (status, created, _) =
+        call(&f, "POST", "/api/v1/workflows", Some(&f.admin), workflow).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["approval_ttl_sec"], 86_400);
+    let wf = created["uuid"].as_str().expect("uuid").to_owned();
+    let (status, list, _) =
+        call(&f, "GET", "/api/v1/workflows", Some(&f.viewer), Value::Null).await;
+    assert_eq!(
+        (status, list["workflows"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
+    let (status, renamed, _) = call(
+        &f,
+        "PUT",
+        &format!("/api/v1/workflows/{wf}"),
+        Some(&f.admin),
+        json!({"title": "Close it?"}),
+    )
+    .await;
+    assert_eq!(
+        (status, renamed["title"].as_str(), renamed["name"].as_str()),
+        (StatusCode::OK, Some("Close it?"), Some("close on approval"))
+    );
+
+    let (_, alerts, _) = call(&f, "GET", "/api/v1/alerts", Some(&f.analyst), Value::Null).await;
+    let alert = alerts["alerts"][0]["uuid"]
+        .as_str()
+        .expect("alert")
+        .to_owned();
+    let (status, run, _) = call(
+        &f,
+        "POST",
+        "/api/v1/workflow_runs",
+        Some(&f.analyst),
+        json!({"workflow_run": {"workflow_uuid": wf, "details": {"alert_uuid": alert}}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["status"], 2);
+    let run_uuid = run["uuid"].as_str().expect("uuid").to_owned();
+    let (_, pending, _) = call(
+        &f,
+        "GET",
+        "/api/v1/workflow_runs?status=PENDING",
+        Some(&f.viewer),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(pending["workflow_runs"].as_array().map(Vec::len), Some(1));
+
+    let path = format!("/api/v1/workflow_runs/{run_uuid}/answer");
+    let (status, _, _) = call(
+        &f,
+        "POST",
+        &path,
+        Some(&f.viewer),
+        json!({"answer_index": "0"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body, _) = call(
+        &f,
+        "POST",
+        &path,
+        Some(&f.analyst),
+        json!({"answer_index": "4"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_message(&body, "answer_index");
+    let (status, done, _) = call(
+        &f,
+        "POST",
+        &path,
+        Some(&f.analyst),
+        json!({"answer_index": "0", "justification": "seen it"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(
+        (
+            done["status"].as_i64(),
+            done["approver_display_name"].as_str()
+        ),
+        (Some(3), Some("dana"))
+    );
+    let (status, body, _) = call(
+        &f,
+        "POST",
+        &path,
+        Some(&f.analyst),
+        json!({"answer_index": "1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_message(&body, "no more answers");
+    // The approval closed the alert.
+    let (_, closed, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/alerts/{alert}"),
+        Some(&f.analyst),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(closed["status"], 3);
+    let (status, one, _) = call(
+        &f,
+        "GET",
+        &format!("/api/v1/workflow_runs/{run_uuid}"),
+        Some(&f.viewer),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, &one), (StatusCode::OK, &done));
+    let (status, body, _) = call(
+        &f,
+        "GET",
+        "/api/v1/workflow_runs?status=LATE",
+        Some(&f.viewer),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_message(&body, "LATE");
 }

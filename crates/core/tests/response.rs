@@ -11,6 +11,9 @@ use ueba_core::response::investigation::{
     PerformInvestigationActionRequest, UpdateOwner,
 };
 use ueba_core::response::policies::{self, Policy, PolicyUpdate};
+use ueba_core::response::workflows::{
+    self, action_run, run_status, AnswerActions, AnswerRequest, RunFilter, Workflow, WorkflowAction,
+};
 use ueba_core::response::{enums, ResponseError};
 use ueba_core::ueba::training::{self, TrainOptions};
 use ueba_core::ueba::{analysis, datasets, scoring, DatasetInput, TimeRangeSettings};
@@ -791,4 +794,363 @@ fn the_matching_policy_decides_the_response() {
             .filter(|a| a.related_entities.users[0] == user)
             .count()
     );
+}
+
+fn workflow(name: &str) -> Workflow {
+    Workflow {
+        name: name.into(),
+        title: "Block this connection?".into(),
+        answers: vec![
+            AnswerActions {
+                answer: "Approve".into(),
+                actions: vec![
+                    WorkflowAction {
+                        run: action_run::BLOCK_CONNECTION,
+                        ..Default::default()
+                    },
+                    WorkflowAction {
+                        run: action_run::CLOSE_ALERT,
+                        ..Default::default()
+                    },
+                ],
+            },
+            AnswerActions {
+                answer: "Deny".into(),
+                actions: vec![],
+            },
+            AnswerActions {
+                answer: "Unsure".into(),
+                actions: vec![],
+            },
+        ],
+        ..Workflow::default()
+    }
+}
+
+fn answer(index: &str, why: &str) -> AnswerRequest {
+    AnswerRequest {
+        answer_index: index.into(),
+        justification: why.into(),
+        ..AnswerRequest::default()
+    }
+}
+
+#[test]
+fn workflows_are_validated_with_the_vendor_defaults() {
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let plain = workflows::create(
+        &store,
+        &me,
+        &Workflow {
+            name: "ask".into(),
+            ..Workflow::default()
+        },
+    )
+    .expect("create");
+    let texts: Vec<&str> = plain.answers.iter().map(|a| a.answer.as_str()).collect();
+    assert_eq!(texts, vec!["Approve", "Deny", "Unsure"]);
+    assert_eq!(
+        (
+            plain.approval_ttl_sec,
+            plain.execution_ttl_sec,
+            plain.status
+        ),
+        (86_400, 600, 2)
+    );
+    let outcomes: Vec<i64> = plain.answers.iter().map(workflows::outcome_of).collect();
+    assert_eq!(
+        outcomes,
+        vec![run_status::SUCCESS, run_status::FAILURE, run_status::UNSURE]
+    );
+    let refuse = |w: Workflow, field: &str| match workflows::create(&store, &me, &w) {
+        Err(ResponseError::Invalid { field: f, .. }) => assert_eq!(f, field),
+        other => panic!("expected a refusal of {field}, got {other:?}"),
+    };
+    refuse(Workflow::default(), "name");
+    let mut bad_action = workflow("w");
+    bad_action.answers[0].actions[0].run = 9;
+    refuse(bad_action, "answers[0].actions[0].run");
+    refuse(
+        Workflow {
+            recipients: vec!["alice".into()],
+            ..workflow("w")
+        },
+        "recipients[0]",
+    );
+    refuse(
+        Workflow {
+            default_answer_index: "7".into(),
+            ..workflow("w")
+        },
+        "default_answer_index",
+    );
+    refuse(
+        Workflow {
+            approval_ttl_sec: -5,
+            ..workflow("w")
+        },
+        "approval_ttl_sec",
+    );
+    // A policy may only name a workflow that exists.
+    let mut p = policy("needs a workflow", 101, &[]);
+    p.workflow_uuid = "nope".into();
+    assert!(
+        matches!(policies::create(&store, &me, &p), Err(ResponseError::Invalid { ref field, .. }) if field == "workflow_uuid")
+    );
+    p.workflow_uuid = plain.uuid.clone();
+    policies::create(&store, &me, &p).expect("with an existing workflow");
+}
+
+#[test]
+fn a_run_workflow_policy_waits_for_an_answer_then_acts() {
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let w = workflows::create(&store, &me, &workflow("block on approval")).expect("workflow");
+    let target = alerts::query(&store, &all_statuses()).expect("alerts")[0].clone();
+    let user = target.related_entities.users[0].clone();
+    let mut p = policy("ask about user", 101, &[&format!("user:{user}")]);
+    p.workflow_uuid = w.uuid.clone();
+    let p = policies::create(&store, &me, &p).expect("policy");
+    forget_alerts(&store);
+    analyse(&store);
+
+    let runs = workflows::query_runs(
+        &store,
+        &RunFilter {
+            status: Some("PENDING".into()),
+            ..RunFilter::default()
+        },
+    )
+    .expect("runs");
+    let users_alerts: Vec<_> = alerts::query(&store, &all_statuses())
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.related_entities.users[0] == user)
+        .collect();
+    assert_eq!(runs.len(), users_alerts.len(), "one run per matching alert");
+    let run = runs
+        .iter()
+        .find(|r| r.details.get("alert_uuid") == Some(&users_alerts[0].uuid))
+        .expect("linked run")
+        .clone();
+    assert_eq!(
+        (
+            run.status,
+            run.policy_uuid.as_str(),
+            run.user_display_name.as_str()
+        ),
+        (run_status::PENDING, p.uuid.as_str(), user.as_str())
+    );
+    assert!(run.expire_time_sec > 0 && run.can_user_approve);
+    let alert_uuid = users_alerts[0].uuid.clone();
+    assert_eq!(
+        alerts::get(&store, &alert_uuid)
+            .expect("alert")
+            .policy_action_taken,
+        101
+    );
+
+    // Approve: the answer's actions are carried out on the alert.
+    let done = workflows::answer(
+        &store,
+        &me,
+        "admin",
+        &run.uuid,
+        &answer("0", "confirmed with the user"),
+    )
+    .expect("answer");
+    assert_eq!(
+        (
+            done.status,
+            done.answer_index.as_str(),
+            done.approver_uuid.as_str()
+        ),
+        (run_status::SUCCESS, "0", me.uuid.as_str())
+    );
+    let alert = alerts::get(&store, &alert_uuid).expect("alert");
+    assert_eq!((alert.status, alert.incident_status), (status::CLOSED, 2));
+    let blocked = scoring::list_anomalies(&store, &every_anomaly())
+        .expect("anomalies")
+        .into_iter()
+        .find(|a| Some(&a.connection_id) == alert.connection_id.as_ref())
+        .expect("its anomaly");
+    assert!(blocked.blocked);
+    let notes: Vec<String> = investigation::history(&store, &alert_uuid)
+        .expect("history")
+        .into_iter()
+        .filter_map(|h| h.action.note.map(|n| n.note_text))
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("answered \"Approve\"") && n.contains("marked blocked")),
+        "{notes:?}"
+    );
+    // No second answer.
+    assert!(matches!(
+        workflows::answer(&store, &me, "admin", &run.uuid, &answer("1", "")),
+        Err(ResponseError::Conflict(_))
+    ));
+
+    // Deny another: nothing is carried out.
+    let other = runs
+        .iter()
+        .find(|r| r.uuid != run.uuid)
+        .expect("a second run");
+    let denied =
+        workflows::answer(&store, &me, "admin", &other.uuid, &answer("1", "")).expect("deny");
+    assert_eq!(denied.status, run_status::FAILURE);
+    let other_alert =
+        alerts::get(&store, other.details.get("alert_uuid").expect("alert")).expect("alert");
+    assert_eq!(other_alert.status, status::OPEN);
+    assert!(matches!(
+        workflows::answer(&store, &me, "admin", "nope", &answer("0", "")),
+        Err(ResponseError::NotFound { .. })
+    ));
+    // An answer index outside the answers is refused, naming them.
+    if let Some(third) = runs
+        .iter()
+        .find(|r| r.uuid != run.uuid && r.uuid != other.uuid)
+    {
+        let wrong = workflows::answer(&store, &me, "admin", &third.uuid, &answer("5", ""));
+        assert!(
+            matches!(wrong, Err(ResponseError::Invalid { ref field, ref reason }) if field == "answer_index" && reason.contains("Approve")),
+            "{wrong:?}"
+        );
+    }
+}
+
+#[test]
+fn workflow_runs_check_recipients_justification_and_expiry() {
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let alert = alerts::query(&store, &AlertFilter::default()).expect("alerts")[0].clone();
+    let strict = workflows::create(
+        &store,
+        &me,
+        &Workflow {
+            recipients: vec!["user:bob".into(), "role:admin".into()],
+            justification_required: true,
+            ..workflow("strict")
+        },
+    )
+    .expect("workflow");
+    // The run-workflow investigation action starts a run and records it in the history.
+    let started = investigation::perform(
+        &store,
+        &me,
+        &alert.uuid,
+        &action(
+            InvestigationAction {
+                run_workflow: Some(investigation::RunWorkflow {
+                    workflow_uuid: strict.uuid.clone(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            0,
+        ),
+    )
+    .expect("run workflow");
+    let run_uuid = started
+        .history_item
+        .action
+        .run_workflow
+        .as_ref()
+        .expect("run")
+        .workflow_run_uuid
+        .clone();
+    assert!(!run_uuid.is_empty());
+    let bob = Actor {
+        login: "bob".into(),
+        uuid: account_uuid("bob"),
+        display_name: "bob".into(),
+        ..analyst()
+    };
+    let carol = Actor {
+        login: "carol".into(),
+        uuid: account_uuid("carol"),
+        display_name: "carol".into(),
+        ..analyst()
+    };
+    assert!(matches!(
+        workflows::answer(&store, &carol, "user", &run_uuid, &answer("0", "ok")),
+        Err(ResponseError::Conflict(ref m)) if m.contains("recipients")
+    ));
+    assert!(matches!(
+        workflows::answer(&store, &bob, "user", &run_uuid, &answer("0", " ")),
+        Err(ResponseError::Invalid { ref field, .. }) if field == "justification"
+    ));
+    // carol as an admin may answer (role:admin).
+    let done = workflows::answer(
+        &store,
+        &carol,
+        "admin",
+        &run_uuid,
+        &answer("2", "not sure yet"),
+    )
+    .expect("answer");
+    assert_eq!(done.status, run_status::UNSURE);
+    assert_eq!(
+        alerts::get(&store, &alert.uuid).expect("alert").status,
+        status::OPEN
+    );
+
+    // A run nobody answers in time ends FAILURE and the alert's history says so.
+    let quick = workflows::create(
+        &store,
+        &me,
+        &Workflow {
+            approval_ttl_sec: 1,
+            ..workflow("quick")
+        },
+    )
+    .expect("workflow");
+    let run = workflows::create_run(
+        &store,
+        &me,
+        &workflows::CreateRunRequest {
+            workflow_run: workflows::WorkflowRun {
+                workflow_uuid: quick.uuid.clone(),
+                details: [("alert_uuid".to_owned(), alert.uuid.clone())].into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .expect("run");
+    assert_eq!(run.status, run_status::PENDING);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let expired = workflows::get_run(&store, &run.uuid).expect("run");
+    assert_eq!(expired.status, run_status::FAILURE);
+    assert!(expired.approver_justification.contains("expired"));
+    assert!(matches!(
+        workflows::answer(&store, &me, "admin", &run.uuid, &answer("0", "late")),
+        Err(ResponseError::Conflict(_))
+    ));
+    let history = investigation::history(&store, &alert.uuid).expect("history");
+    assert!(history.iter().any(|h| h
+        .action
+        .note
+        .as_ref()
+        .is_some_and(|n| n.note_text.contains("expired"))));
+    // Filters.
+    let by_workflow = workflows::query_runs(
+        &store,
+        &RunFilter {
+            workflow_uuid: Some(quick.uuid.clone()),
+            ..RunFilter::default()
+        },
+    )
+    .expect("runs");
+    assert_eq!(by_workflow.len(), 1);
+    assert!(matches!(
+        workflows::query_runs(&store, &RunFilter { status: Some("DONE".into()), ..RunFilter::default() }),
+        Err(ResponseError::Invalid { ref field, .. }) if field == "status"
+    ));
+    assert!(matches!(
+        workflows::create_run(&store, &me, &workflows::CreateRunRequest::default()),
+        Err(ResponseError::Invalid { ref field, .. }) if field == "workflow_run.workflow_uuid"
+    ));
 }

@@ -75,6 +75,8 @@ pub fn token_role(role: Role) -> i64 {
 pub struct Caller<P: Permission> {
     /// Who is calling, ready for the audit trail.
     pub actor: Actor,
+    /// Their local role.
+    pub role: Role,
     _permission: PhantomData<P>,
 }
 
@@ -112,6 +114,7 @@ impl<P: Permission> FromRequestParts<ApiState> for Caller<P> {
         }
         Ok(Caller {
             actor: actor_of(&principal, parts),
+            role: principal.role,
             _permission: PhantomData,
         })
     }

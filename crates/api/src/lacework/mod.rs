@@ -1,5 +1,5 @@
-//! The Lacework Edge surface (`/api/v1/...`): alerts, investigation, policies and audit events
-//! so far.
+//! The Lacework Edge surface (`/api/v1/...`): alerts, investigation, policies, workflows and
+//! their runs, and audit events so far.
 //! Errors are `{"message": ...}`; callers authenticate with a Bearer token from the OAuth token
 //! endpoint, and the account's role decides what they may do.
 
@@ -8,3 +8,4 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod policies;
+pub mod workflows;

@@ -283,6 +283,27 @@ pub const WORKFLOW_RUN_STATUS: EnumDef = EnumDef {
     ],
 };
 
+/// `proto.WorkflowAction.run`: what an approved workflow carries out.
+pub const WORKFLOW_ACTION_RUN: EnumDef = EnumDef {
+    name: "WorkflowActionRun",
+    used_by: "proto.WorkflowAction.run",
+    vendor_lists_values: false,
+    values: &[
+        v(
+            0,
+            "NOTIFY",
+            "note the outcome on the alert (the vendor's default, Notify)",
+        ),
+        v(1, "BLOCK_CONNECTION", "mark the alert's connection blocked"),
+        v(
+            2,
+            "ISOLATE_DEVICE",
+            "ask the target host's sensor to isolate it",
+        ),
+        v(3, "CLOSE_ALERT", "close the alert as a true positive"),
+    ],
+};
+
 /// Token `role` (the vendor lists 0 10 1 12 2 3 14 15 16 4 5 in that order).
 pub const TOKEN_ROLE: EnumDef = EnumDef {
     name: "TokenRole",
@@ -321,6 +342,7 @@ pub const ALL: &[EnumDef] = &[
     POLICY_ACTION,
     POLICY_TYPE,
     WORKFLOW_RUN_STATUS,
+    WORKFLOW_ACTION_RUN,
     TOKEN_ROLE,
 ];
 

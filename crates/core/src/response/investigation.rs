@@ -385,10 +385,29 @@ fn apply(
             }
         }
         action_type::RUN_WORKFLOW => {
-            return Err(invalid(
-                "action.run_workflow.workflow_uuid",
-                "no workflows are defined in this workbench yet",
-            ));
+            let asked = action.run_workflow.clone().unwrap_or_default();
+            if asked.workflow_uuid.trim().is_empty() {
+                return Err(invalid(
+                    "action.run_workflow.workflow_uuid",
+                    "required: the workflow to run",
+                ));
+            }
+            let seed = super::workflows::WorkflowRun {
+                details: [("alert_uuid".to_owned(), uuid.to_owned())].into(),
+                ..Default::default()
+            };
+            let run = super::workflows::start_run(tx, actor, asked.workflow_uuid.trim(), &seed)
+                .map_err(|e| match e {
+                    ResponseError::Invalid { reason, .. } => {
+                        invalid("action.run_workflow.workflow_uuid", reason)
+                    }
+                    other => other,
+                })?;
+            recorded.run_workflow = Some(RunWorkflow {
+                workflow_run_uuid: run.uuid.clone(),
+                workflow_uuid: run.workflow_uuid.clone(),
+                workflow_run: serde_json::to_value(&run).ok(),
+            });
         }
         _ => {
             let owner = action.update_owner.clone().unwrap_or_default();

@@ -8,6 +8,7 @@ pub mod enums;
 pub mod filter;
 pub mod investigation;
 pub mod policies;
+pub mod workflows;
 
 use crate::StoreError;
 

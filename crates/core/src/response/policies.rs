@@ -9,6 +9,8 @@
 //! - ALLOW: expected activity, so the alert is closed at once as EXPECTED_ACTIVITY;
 //! - BLOCK: the anomaly's connection is marked blocked;
 //! - ISOLATE_DEVICE: an isolation request for the target host's sensor is recorded;
+//! - RUN_WORKFLOW (and RUN_APP_SPECIFIC_WORKFLOW): a run of the policy's workflow starts and
+//!   waits for an answer (see [`super::workflows`]);
 //! - every other action: alert only.
 
 use std::collections::BTreeMap;
@@ -150,7 +152,10 @@ fn invalid(field: &str, reason: impl Into<String>) -> ResponseError {
 }
 
 /// Checks a policy's values; returns its compiled filters.
-fn validate(p: &Policy) -> Result<(CompiledFilter, CompiledFilter), ResponseError> {
+fn validate(
+    c: &rusqlite::Connection,
+    p: &Policy,
+) -> Result<(CompiledFilter, CompiledFilter), ResponseError> {
     if p.name.trim().is_empty() {
         return Err(invalid("name", "a policy needs a name"));
     }
@@ -183,8 +188,8 @@ fn validate(p: &Policy) -> Result<(CompiledFilter, CompiledFilter), ResponseErro
     if matches!(
         p.action,
         action::RUN_WORKFLOW | action::RUN_APP_SPECIFIC_WORKFLOW
-    ) {
-        // Workflows are not stored yet, so no workflow uuid can name one.
+    ) && !super::workflows::exists(c, &p.workflow_uuid)?
+    {
         return Err(invalid(
             "workflow_uuid",
             format!(
@@ -264,7 +269,7 @@ pub fn create(store: &Store, actor: &Actor, input: &Policy) -> Result<Policy, Re
     }
     store.write(|c| {
         let tx = c.transaction()?;
-        validate(&p)?;
+        validate(&tx, &p)?;
         store_policy(&tx, &p)?;
         let after = serde_json::to_value(&p).ok();
         let asked = serde_json::to_value(input).ok();
@@ -331,7 +336,7 @@ pub fn update(
         after.update_time = now_ms().max(before.update_time + 1);
         after.updater_uuid = actor.uuid.clone();
         after.updater_display_name = actor.display_name.clone();
-        validate(&after)?;
+        validate(&tx, &after)?;
         store_policy(&tx, &after)?;
         let (b, a, asked) = (
             serde_json::to_value(&before).ok(),
@@ -523,6 +528,24 @@ fn take_action(
                 )?;
             }
             note.push_str("; the connection is marked blocked");
+        }
+        action::RUN_WORKFLOW | action::RUN_APP_SPECIFIC_WORKFLOW => {
+            let seed = super::workflows::WorkflowRun {
+                policy_uuid: policy.uuid.clone(),
+                details: [("alert_uuid".to_owned(), facts.uuid.clone())].into(),
+                ..Default::default()
+            };
+            match super::workflows::start_run(tx, engine, &policy.workflow_uuid, &seed) {
+                Ok(run) => note.push_str(&format!(
+                    "; workflow \"{}\" started (run {}), waiting for an answer",
+                    run.workflow_name, run.uuid
+                )),
+                // A workflow suspended since the policy was saved: the alert is raised anyway.
+                Err(ResponseError::Conflict(why) | ResponseError::Invalid { reason: why, .. }) => {
+                    note.push_str(&format!("; the workflow could not start: {why}"))
+                }
+                Err(e) => return Err(e),
+            }
         }
         action::ISOLATE_DEVICE => {
             tx.execute(
