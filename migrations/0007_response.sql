@@ -116,3 +116,16 @@ CREATE TABLE workflow_runs (
 ) WITHOUT ROWID;
 CREATE INDEX workflow_runs_pending ON workflow_runs (status, expires_ms);
 CREATE INDEX workflow_runs_by_alert ON workflow_runs (alert_uuid);
+
+-- Customer datasets (named lists that `list:NAME` policy terms use), and their items.
+CREATE TABLE customer_datasets (
+    uuid TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL            -- the CustomerDataset as JSON
+) WITHOUT ROWID;
+CREATE TABLE customer_dataset_items (
+    dataset_uuid TEXT    NOT NULL REFERENCES customer_datasets (uuid) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    value        TEXT    NOT NULL,
+    PRIMARY KEY (dataset_uuid, position)
+) WITHOUT ROWID;

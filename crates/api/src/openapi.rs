@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::lacework::alerts as lw_alerts;
+use crate::lacework::lists as lw_lists;
 use crate::lacework::policies as lw_policies;
 use crate::lacework::workflows as lw_workflows;
 use crate::state::ApiState;
@@ -40,6 +41,7 @@ Lacework routes, which answer `{message}`."
         (name = "lacework-audit", description = "Lacework Edge: audit events"),
         (name = "lacework-policies", description = "Lacework Edge: response policies"),
         (name = "lacework-workflows", description = "Lacework Edge: workflows and their runs"),
+        (name = "lacework-lists", description = "Lacework Edge: customer datasets (lists for policy filters)"),
     )
 )]
 struct ApiDoc;
@@ -117,6 +119,8 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
             lw_policies::create_policy
         ))
         .routes(routes!(lw_policies::get_policy, lw_policies::update_policy))
+        .routes(routes!(lw_lists::query_lists, lw_lists::create_list))
+        .routes(routes!(lw_lists::get_list))
         .routes(routes!(lw_workflows::query_runs, lw_workflows::create_run))
         .routes(routes!(lw_workflows::get_run))
         .routes(routes!(lw_workflows::answer_run))

@@ -167,6 +167,9 @@ const ALERT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/workflows"),
     ("GET", "/api/v1/workflows/x"),
     ("PUT", "/api/v1/workflows/x"),
+    ("GET", "/api/v1/datasets"),
+    ("POST", "/api/v1/datasets"),
+    ("GET", "/api/v1/datasets/x"),
 ];
 
 #[tokio::test]
@@ -485,7 +488,7 @@ fn the_openapi_document_covers_the_served_lacework_routes() {
     let served = [
         "003-009", "003-010", "003-011", "003-012", "003-013", "003-014", "003-023", "003-024",
         "003-076", "003-077", "003-078", "003-079", "003-100", "003-101", "003-102", "003-103",
-        "003-104", "003-105", "003-106", "003-107",
+        "003-104", "003-105", "003-106", "003-107", "003-054", "003-055", "003-056",
     ];
     for line in ROUTES
         .lines()
@@ -754,4 +757,98 @@ async fn a_workflow_run_on_an_alert_is_answered_and_carried_out() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_message(&body, "LATE");
+}
+
+#[tokio::test]
+async fn lists_are_created_replaced_and_read() {
+    let f = fixture();
+    let body = json!({"dataset_name": "admin-hosts", "description": "hosts admins use", "items": ["db-01", "10.1.0.0/16"]});
+    let (status, _, _) = call(
+        &f,
+        "POST",
+        "/api/v1/datasets",
+        Some(&f.analyst),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, created, _) = call(&f, "POST", "/api/v1/datasets", Some(&f.admin), body).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(
+        (
+            created["num_items"].as_i64(),
+            created["current_version"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    let (status, again, _) = call(
+        &f,
+        "POST",
+        "/api/v1/datasets",
+        Some(&f.admin),
+        json!({"dataset_name": "admin-hosts", "items": ["db-02"]}),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            again["current_version"].as_i64(),
+            again["uuid"].clone()
+        ),
+        (StatusCode::OK, Some(2), created["uuid"].clone())
+    );
+    let (status, got, _) = call(
+        &f,
+        "GET",
+        "/api/v1/datasets/admin-hosts",
+        Some(&f.viewer),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        got["customer_dataset_items"][0]["list_item"]["value"],
+        "db-02"
+    );
+    assert_eq!(got["dataset"]["dataset_name"], "admin-hosts");
+    let (status, all, _) = call(&f, "GET", "/api/v1/datasets", Some(&f.viewer), Value::Null).await;
+    assert_eq!(
+        (status, all["customer_datasets"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
+    for (body, mention) in [
+        (
+            json!({"dataset_name": "bad name", "items": []}),
+            "dataset_name",
+        ),
+        (
+            json!({"dataset_name": "nets", "items": ["10.0.0/8"]}),
+            "items[0]",
+        ),
+        (json!({"dataset_name": "x", "colour": 1}), "colour"),
+    ] {
+        let (status, answer, _) = call(&f, "POST", "/api/v1/datasets", Some(&f.admin), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_message(&answer, mention);
+    }
+    let (status, answer, _) = call(
+        &f,
+        "GET",
+        "/api/v1/datasets/none",
+        Some(&f.viewer),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_message(&answer, "none");
+    // A policy may now use the list.
+    let (status, policy, _) = call(
+        &f,
+        "POST",
+        "/api/v1/policies",
+        Some(&f.admin),
+        json!({"name": "admin hosts", "action": 3, "session_filter": {"include_any": [{"all": ["list:admin-hosts"]}]}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{policy}");
 }

@@ -1154,3 +1154,93 @@ fn workflow_runs_check_recipients_justification_and_expiry() {
         Err(ResponseError::Invalid { ref field, .. }) if field == "workflow_run.workflow_uuid"
     ));
 }
+
+#[test]
+fn lists_feed_policy_filters() {
+    use ueba_core::response::lists::{self, CreateListRequest};
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let target = alerts::query(&store, &all_statuses()).expect("alerts")[0].clone();
+    let user = target.related_entities.users[0].clone();
+    let source = target.related_entities.sources[0].clone();
+    // A policy naming a list that does not exist yet is refused.
+    let on_list = policy("expected admins", 1, &["list:admins"]);
+    assert!(matches!(
+        policies::create(&store, &me, &on_list),
+        Err(ResponseError::Invalid { ref reason, .. }) if reason.contains("list:admins")
+    ));
+    let request = |name: &str, items: &[&str]| CreateListRequest {
+        dataset_name: name.into(),
+        description: "test".into(),
+        items: items.iter().map(|i| (*i).to_owned()).collect(),
+        ..CreateListRequest::default()
+    };
+    for (bad, field) in [
+        (request("has space", &["x"]), "dataset_name"),
+        (request("ok", &["10.0.0/8"]), "items[0]"),
+        (request("ok", &[" "]), "items[0]"),
+    ] {
+        assert!(
+            matches!(lists::create(&store, &me, &bad), Err(ResponseError::Invalid { field: ref f, .. }) if f == field)
+        );
+    }
+    let first = lists::create(&store, &me, &request("admins", &["nobody"])).expect("create");
+    assert_eq!((first.current_version, first.num_items), (1, 1));
+    // Posting the same name again replaces the items.
+    let second = lists::create(
+        &store,
+        &me,
+        &request("admins", &[&user.to_uppercase(), "svc-x"]),
+    )
+    .expect("replace");
+    assert_eq!(
+        (
+            second.uuid.as_str(),
+            second.current_version,
+            second.num_items
+        ),
+        (first.uuid.as_str(), 2, 2)
+    );
+    let got = lists::get(&store, "admins").expect("get");
+    assert_eq!(got.customer_dataset_items.len(), 2);
+    assert_eq!(
+        got.customer_dataset_items[0].list_item.value,
+        user.to_uppercase()
+    );
+    assert!(matches!(
+        lists::get(&store, "nope"),
+        Err(ResponseError::NotFound { .. })
+    ));
+    assert_eq!(audit_count(&store, &first.uuid), 2);
+    // A network list matches source addresses inside it.
+    let net = match source.parse::<std::net::IpAddr>().expect("an IP source") {
+        std::net::IpAddr::V4(v4) => format!("{}.{}.0.0/16", v4.octets()[0], v4.octets()[1]),
+        std::net::IpAddr::V6(v6) => format!("{v6}/64"),
+    };
+    lists::create(&store, &me, &request("watched-nets", &[&net])).expect("networks");
+    policies::create(&store, &me, &on_list).expect("now the list exists");
+    let mut watch = policy("watched sources", 2, &["list:watched-nets", "!list:admins"]);
+    watch.priority = 1;
+    policies::create(&store, &me, &watch).expect("watch");
+    forget_alerts(&store);
+    analyse(&store);
+    let in_net = |a: &ueba_core::response::alerts::Alert| {
+        let ip: std::net::IpAddr = a.related_entities.sources[0].parse().expect("ip");
+        net.parse::<ipnet::IpNet>().expect("net").contains(&ip)
+    };
+    for a in alerts::query(&store, &all_statuses()).expect("alerts") {
+        let on_admins = a.related_entities.users[0].eq_ignore_ascii_case(&user);
+        let expected = if in_net(&a) && !on_admins {
+            2
+        } else if on_admins {
+            1
+        } else {
+            0
+        };
+        assert_eq!(
+            a.policy_action_taken, expected,
+            "{} {}",
+            a.related_entities.users[0], a.related_entities.sources[0]
+        );
+    }
+}

@@ -1,5 +1,5 @@
-//! The Lacework Edge surface (`/api/v1/...`): alerts, investigation, policies, workflows and
-//! their runs, and audit events so far.
+//! The Lacework Edge surface (`/api/v1/...`): alerts, investigation, policies, customer datasets
+//! (lists), workflows and their runs, and audit events so far.
 //! Errors are `{"message": ...}`; callers authenticate with a Bearer token from the OAuth token
 //! endpoint, and the account's role decides what they may do.
 
@@ -7,5 +7,6 @@ pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod lists;
 pub mod policies;
 pub mod workflows;

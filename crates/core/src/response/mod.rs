@@ -7,6 +7,7 @@ pub mod audit;
 pub mod enums;
 pub mod filter;
 pub mod investigation;
+pub mod lists;
 pub mod policies;
 pub mod workflows;
 

@@ -21,7 +21,8 @@ use ts_rs::TS;
 
 use super::audit::{self, Actor, Change};
 use super::enums::{ENUM_STATUS, POLICY_ACTION, POLICY_TYPE};
-use super::filter::{self, CompiledFilter, Filter, NoLists, Subject};
+use super::filter::{self, CompiledFilter, Filter, ListLookup, Subject};
+use super::lists::Lists;
 use super::{now_ms, ResponseError, ACCOUNT_NAME};
 use crate::Store;
 
@@ -203,8 +204,9 @@ fn validate(
         |name: &str, f: &Filter| filter::compile(f).map_err(|e| invalid(name, e.to_string()));
     let session = compile("session_filter", &p.session_filter)?;
     let app = compile("app_filter", &p.app_filter)?;
+    let lists = super::lists::Lists::load(c)?;
     for (name, compiled) in [("session_filter", &session), ("app_filter", &app)] {
-        if let Some(list) = compiled.list_names().first() {
+        if let Some(list) = compiled.list_names().into_iter().find(|l| !lists.exists(l)) {
             return Err(invalid(
                 name,
                 format!("list:{list}: no customer dataset of that name exists"),
@@ -409,6 +411,7 @@ struct AlertFacts {
 fn winner<'a>(
     policies: &'a [(Policy, CompiledFilter, CompiledFilter)],
     facts: &AlertFacts,
+    lists: &dyn ListLookup,
 ) -> Option<&'a Policy> {
     let subject = Subject {
         user: &facts.user,
@@ -424,9 +427,7 @@ fn winner<'a>(
     };
     policies
         .iter()
-        .find(|(_, session, app)| {
-            session.matches(&subject, &NoLists) && app.matches(&subject, &NoLists)
-        })
+        .find(|(_, session, app)| session.matches(&subject, lists) && app.matches(&subject, lists))
         .map(|(p, _, _)| p)
 }
 
@@ -484,12 +485,13 @@ pub fn apply_to_new_alerts(
         return Ok(0);
     }
     let engine = Actor::engine();
+    let lists = Lists::load(tx)?;
     let mut matched = 0;
     for uuid in alert_uuids {
         let Some(facts) = facts_of(tx, uuid)? else {
             continue;
         };
-        let Some(policy) = winner(&compiled, &facts) else {
+        let Some(policy) = winner(&compiled, &facts, &lists) else {
             continue;
         };
         matched += 1;
@@ -573,6 +575,7 @@ pub fn preview(store: &Store, policy: &Policy, limit: usize) -> Result<Vec<Strin
         let app = filter::compile(&policy.app_filter)
             .map_err(|e| invalid("app_filter", e.to_string()))?;
         let one = [(policy.clone(), session, app)];
+        let lists = Lists::load(c)?;
         let mut stmt = c.prepare_cached("SELECT uuid FROM alerts ORDER BY start_time DESC")?;
         let uuids = stmt
             .query_map([], |r| r.get::<_, String>(0))?
@@ -583,7 +586,7 @@ pub fn preview(store: &Store, policy: &Policy, limit: usize) -> Result<Vec<Strin
                 break;
             }
             if let Some(facts) = facts_of(c, &uuid)? {
-                if winner(&one, &facts).is_some() {
+                if winner(&one, &facts, &lists).is_some() {
                     hits.push(uuid);
                 }
             }
