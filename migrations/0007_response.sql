@@ -129,3 +129,14 @@ CREATE TABLE customer_dataset_items (
     value        TEXT    NOT NULL,
     PRIMARY KEY (dataset_uuid, position)
 ) WITHOUT ROWID;
+
+-- Lacework API tokens. The secret's digest lives with the other Bearer credentials in
+-- access_tokens (client_id 'api-token:<uuid>'); this table keeps what the tokens resource shows.
+CREATE TABLE lacework_tokens (
+    uuid        TEXT    PRIMARY KEY,
+    token_id    TEXT    NOT NULL UNIQUE,  -- access_tokens.token_id
+    owner       TEXT    NOT NULL,         -- the account it acts for
+    status      INTEGER NOT NULL,         -- enums::ENUM_STATUS; only ACTIVE is accepted
+    body        TEXT    NOT NULL,         -- the Token as JSON, without its secret
+    create_time INTEGER NOT NULL
+) WITHOUT ROWID;

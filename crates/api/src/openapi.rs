@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use crate::lacework::alerts as lw_alerts;
 use crate::lacework::lists as lw_lists;
 use crate::lacework::policies as lw_policies;
+use crate::lacework::tokens as lw_tokens;
 use crate::lacework::workflows as lw_workflows;
 use crate::state::ApiState;
 use crate::{auth, privx, workbench};
@@ -42,6 +43,7 @@ Lacework routes, which answer `{message}`."
         (name = "lacework-policies", description = "Lacework Edge: response policies"),
         (name = "lacework-workflows", description = "Lacework Edge: workflows and their runs"),
         (name = "lacework-lists", description = "Lacework Edge: customer datasets (lists for policy filters)"),
+        (name = "lacework-tokens", description = "Lacework Edge: API tokens, Login and TokenLogin"),
     )
 )]
 struct ApiDoc;
@@ -119,6 +121,11 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
             lw_policies::create_policy
         ))
         .routes(routes!(lw_policies::get_policy, lw_policies::update_policy))
+        .routes(routes!(lw_tokens::query_tokens, lw_tokens::create_token))
+        .routes(routes!(lw_tokens::create_temporary_token))
+        .routes(routes!(lw_tokens::update_token))
+        .routes(routes!(lw_tokens::login))
+        .routes(routes!(lw_tokens::token_login))
         .routes(routes!(lw_lists::query_lists, lw_lists::create_list))
         .routes(routes!(lw_lists::get_list))
         .routes(routes!(lw_workflows::query_runs, lw_workflows::create_run))

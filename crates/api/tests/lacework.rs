@@ -21,6 +21,7 @@ const ROUTES: &str = include_str!("../../../spec/routes.tsv");
 
 struct Fixture {
     _dir: tempfile::TempDir,
+    store: Arc<Store>,
     app: axum::Router,
     /// Tokens by role: admin, user (analyst), connectionsView (viewer).
     admin: String,
@@ -77,20 +78,30 @@ fn fixture() -> Fixture {
     let admin = token("root", Role::Admin);
     let analyst = token("dana", Role::User);
     let viewer = token("vic", Role::ConnectionsView);
-    let (queue, _writer) = journal::start_writer(Arc::clone(&store));
-    let app = ueba_api::router(ApiState::new(
-        Arc::clone(&store),
-        queue,
-        "http://127.0.0.1:0",
-        None,
-    ));
+    let app = router_over(&store);
     Fixture {
         _dir: dir,
+        store,
         app,
         admin,
         analyst,
         viewer,
     }
+}
+
+/// A listener router over `store` (a new one has an empty token-verification cache).
+fn router_over(store: &Arc<Store>) -> axum::Router {
+    let (queue, _writer) = journal::start_writer(Arc::clone(store));
+    ueba_api::router(ApiState::new(
+        Arc::clone(store),
+        queue,
+        "http://127.0.0.1:0",
+        None,
+    ))
+}
+
+fn rebuild(f: &Fixture) -> axum::Router {
+    router_over(&f.store)
 }
 
 async fn call(
@@ -100,12 +111,23 @@ async fn call(
     token: Option<&str>,
     body: Value,
 ) -> (StatusCode, Value, Option<String>) {
+    call_with(f, method, path, token.map(|t| format!("Bearer {t}")), body).await
+}
+
+/// A request with any Authorization header (or none).
+async fn call_with(
+    f: &Fixture,
+    method: &str,
+    path: &str,
+    authorization: Option<String>,
+    body: Value,
+) -> (StatusCode, Value, Option<String>) {
     let mut request = Request::builder()
         .method(method)
         .uri(path)
         .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("Authorization", format!("Bearer {token}"));
+    if let Some(value) = authorization {
+        request = request.header("Authorization", value);
     }
     let body = if body.is_null() {
         Body::empty()
@@ -170,6 +192,10 @@ const ALERT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/datasets"),
     ("POST", "/api/v1/datasets"),
     ("GET", "/api/v1/datasets/x"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens/temporary"),
+    ("PUT", "/api/v1/tokens/x"),
 ];
 
 #[tokio::test]
@@ -488,7 +514,8 @@ fn the_openapi_document_covers_the_served_lacework_routes() {
     let served = [
         "003-009", "003-010", "003-011", "003-012", "003-013", "003-014", "003-023", "003-024",
         "003-076", "003-077", "003-078", "003-079", "003-100", "003-101", "003-102", "003-103",
-        "003-104", "003-105", "003-106", "003-107", "003-054", "003-055", "003-056",
+        "003-104", "003-105", "003-106", "003-107", "003-054", "003-055", "003-056", "003-073",
+        "003-090", "003-091", "003-092", "003-093", "003-094",
     ];
     for line in ROUTES
         .lines()
@@ -851,4 +878,194 @@ async fn lists_are_created_replaced_and_read() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{policy}");
+}
+
+#[tokio::test]
+async fn api_tokens_are_bearer_credentials_and_logins_answer_sessions() {
+    let f = fixture();
+    // An analyst may not hand out an admin token; its own role is fine.
+    let (status, body, _) = call(
+        &f,
+        "POST",
+        "/api/v1/tokens",
+        Some(&f.analyst),
+        json!({"name": "ci", "role": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_message(&body, "exceeds");
+    let (status, created, _) = call(
+        &f,
+        "POST",
+        "/api/v1/tokens",
+        Some(&f.analyst),
+        json!({"name": "ci", "description": "pipeline"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["role"], 2);
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let uuid = created["uuid"].as_str().expect("uuid").to_owned();
+    // The secret is a Bearer token of the analyst.
+    let (status, _, _) = call(&f, "GET", "/api/v1/alerts", Some(&secret), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    // Listing never shows secrets; a viewer does not see the analyst's tokens.
+    let (_, list, _) = call(&f, "GET", "/api/v1/tokens", Some(&f.analyst), Value::Null).await;
+    assert_eq!(list["tokens"].as_array().map(Vec::len), Some(1));
+    assert_eq!(list["tokens"][0]["secret"], "");
+    let (_, theirs, _) = call(&f, "GET", "/api/v1/tokens", Some(&f.viewer), Value::Null).await;
+    assert_eq!(theirs["tokens"], json!([]));
+    let (status, _, _) = call(
+        &f,
+        "PUT",
+        &format!("/api/v1/tokens/{uuid}"),
+        Some(&f.viewer),
+        json!({"status": 3}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Suspended, it is refused; active again, accepted. (Each call uses a fresh app, so no
+    // verification cache hides the change.)
+    let (status, suspended, _) = call(
+        &f,
+        "PUT",
+        &format!("/api/v1/tokens/{uuid}"),
+        Some(&f.analyst),
+        json!({"status": 3}),
+    )
+    .await;
+    assert_eq!(
+        (status, suspended["status"].as_i64()),
+        (StatusCode::OK, Some(3))
+    );
+    let fresh = Fixture {
+        app: rebuild(&f),
+        ..f
+    };
+    let (status, body, _) = call(&fresh, "GET", "/api/v1/alerts", Some(&secret), Value::Null).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (_, all, _) = call(
+        &fresh,
+        "GET",
+        "/api/v1/tokens?get_all=true",
+        Some(&fresh.analyst),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(all["tokens"].as_array().map(Vec::len), Some(1));
+    let (_, active, _) = call(
+        &fresh,
+        "GET",
+        "/api/v1/tokens",
+        Some(&fresh.analyst),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(active["tokens"], json!([]));
+    call(
+        &fresh,
+        "PUT",
+        &format!("/api/v1/tokens/{uuid}"),
+        Some(&fresh.analyst),
+        json!({"status": 2}),
+    )
+    .await;
+    let again = Fixture {
+        app: rebuild(&fresh),
+        ..fresh
+    };
+    let (status, _, _) = call(&again, "GET", "/api/v1/alerts", Some(&secret), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Login with the account's password in HTTP Basic → a session whose token works.
+    use base64::Engine as _;
+    let basic = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
+    };
+    let (status, session, _) = call_with(
+        &again,
+        "GET",
+        "/api/v1/login?account=workbench",
+        Some(basic("dana", "a password 123")),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    assert_eq!(
+        (
+            session["login_type"].as_i64(),
+            session["user_role"].as_i64(),
+            session["ttl_sec"].as_i64()
+        ),
+        (Some(1), Some(2), Some(3600))
+    );
+    let (status, _, _) = call(
+        &again,
+        "GET",
+        "/api/v1/alerts",
+        session["token"].as_str(),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for (path, auth, mention) in [
+        (
+            "/api/v1/login",
+            Some(basic("dana", "wrong")),
+            "wrong account name or password",
+        ),
+        ("/api/v1/login", None, "HTTP Basic"),
+        (
+            "/api/v1/login?account=elsewhere",
+            Some(basic("dana", "a password 123")),
+            "unknown account",
+        ),
+        (
+            "/api/v1/token_login",
+            Some("Bearer nope.nope".to_owned()),
+            "not valid",
+        ),
+    ] {
+        let (status, body, _) = call_with(&again, "GET", path, auth, Value::Null).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert_message(&body, mention);
+    }
+    let (status, session, _) = call_with(
+        &again,
+        "GET",
+        "/api/v1/token_login",
+        Some(format!("Bearer {secret}")),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (status, session["login_type"].as_i64()),
+        (StatusCode::OK, Some(2))
+    );
+    // A temporary token for oneself.
+    let (status, temp, _) = call(
+        &again,
+        "POST",
+        "/api/v1/tokens/temporary",
+        Some(&again.viewer),
+        json!({"ttl_sec": 60}),
+    )
+    .await;
+    assert_eq!(
+        (status, temp["role"].as_i64()),
+        (StatusCode::CREATED, Some(3))
+    );
+    let (status, body, _) = call(
+        &again,
+        "POST",
+        "/api/v1/tokens/temporary",
+        Some(&again.viewer),
+        json!({"ttl_sec": 999999}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_message(&body, "ttl_sec");
 }

@@ -471,8 +471,12 @@ fn issue(
     let expires = issued + TOKEN_LIFETIME_SECS as i64 * 1000;
     store.write(|c| {
         let tx = c.transaction()?;
-        // Expired tokens are useless; dropping them here keeps the table small.
-        tx.execute("DELETE FROM access_tokens WHERE expires < ?1", [issued])?;
+        // Expired tokens are useless; dropping them here keeps the table small. Suspended API
+        // tokens (expires 0) stay, so that they can be reactivated.
+        tx.execute(
+            "DELETE FROM access_tokens WHERE expires < ?1 AND client_id NOT LIKE 'api-token:%'",
+            [issued],
+        )?;
         tx.execute(
             "INSERT INTO access_tokens
                  (token_id, secret_sha256, subject, role, client_id, issued, expires)
@@ -498,13 +502,52 @@ fn issue(
     })
 }
 
-/// OAuth `password` grant: an account's token, requested through an authenticated client.
-pub fn password_grant(
-    store: &Store,
-    client: &OAuthClient,
-    username: &str,
-    password: &str,
-) -> Result<IssuedToken, AuthError> {
+/// A Bearer credential stored hashed in `access_tokens`, inside the caller's transaction: the
+/// token text (`<id>.<secret>`, to show once) and its id.
+pub(crate) fn store_credential(
+    tx: &rusqlite::Connection,
+    subject: &str,
+    role: Role,
+    client_id: &str,
+    expires: i64,
+) -> rusqlite::Result<(String, String)> {
+    let token_id = random_token(16);
+    let secret = random_token(32);
+    tx.execute(
+        "INSERT INTO access_tokens
+             (token_id, secret_sha256, subject, role, client_id, issued, expires)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            token_id,
+            sha256(&secret),
+            subject,
+            role.scope(),
+            client_id,
+            now_ms(),
+            expires
+        ],
+    )?;
+    Ok((format!("{token_id}.{secret}"), token_id))
+}
+
+/// Changes a stored credential's role and expiry (0 revokes it), inside the caller's
+/// transaction.
+pub(crate) fn amend_credential(
+    tx: &rusqlite::Connection,
+    token_id: &str,
+    role: Role,
+    expires: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE access_tokens SET role = ?2, expires = ?3 WHERE token_id = ?1",
+        params![token_id, role.scope(), expires],
+    )?;
+    Ok(())
+}
+
+/// Checks an account's password (in constant time whether or not the account exists) and
+/// returns its role.
+pub fn check_password(store: &Store, username: &str, password: &str) -> Result<Role, AuthError> {
     let row: Option<(String, String)> = store.read(|c| {
         c.query_row(
             "SELECT role, password_hash FROM accounts WHERE name = ?1",
@@ -520,9 +563,26 @@ pub fn password_grant(
     };
     let valid = verify_password(password, hash);
     match role {
-        Some(role) if valid => issue(store, username, role, &client.client_id),
+        Some(role) if valid => Ok(role),
         _ => Err(AuthError::InvalidGrant),
     }
+}
+
+/// A session token for `subject` (Lacework Login and TokenLogin), lasting
+/// [`TOKEN_LIFETIME_SECS`].
+pub fn issue_session(store: &Store, subject: &str, role: Role) -> Result<IssuedToken, AuthError> {
+    issue(store, subject, role, "lacework-login")
+}
+
+/// OAuth `password` grant: an account's token, requested through an authenticated client.
+pub fn password_grant(
+    store: &Store,
+    client: &OAuthClient,
+    username: &str,
+    password: &str,
+) -> Result<IssuedToken, AuthError> {
+    let role = check_password(store, username, password)?;
+    issue(store, username, role, &client.client_id)
 }
 
 /// OAuth `client_credentials` grant: a token for the client itself, with its own role.

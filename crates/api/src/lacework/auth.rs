@@ -51,22 +51,20 @@ impl Permission for ManagePolicies {
     const WHAT: &'static str = "managing policies";
 }
 
+/// Any local account: its own tokens.
+#[derive(Debug)]
+pub struct AnyAccount;
+impl Permission for AnyAccount {
+    const ROLES: &'static [Role] = &Role::ALL;
+    const WHAT: &'static str = "managing one's tokens";
+}
+
 /// Reading the audit trail.
 #[derive(Debug)]
 pub struct ReadAudit;
 impl Permission for ReadAudit {
     const ROLES: &'static [Role] = &[Role::Admin];
     const WHAT: &'static str = "reading audit events";
-}
-
-/// The Lacework token role (enums::TOKEN_ROLE) of a local role.
-pub fn token_role(role: Role) -> i64 {
-    match role {
-        Role::Admin => 1,
-        Role::User => 2,
-        Role::Service => 4,
-        _ => 3,
-    }
 }
 
 /// A caller allowed `P`: 401 without a valid Bearer token, 403 when its role is not allowed;
@@ -130,7 +128,7 @@ fn actor_of(principal: &Principal, parts: &Parts) -> Actor {
         uuid: account_uuid(&principal.subject),
         login: principal.subject.clone(),
         display_name: principal.subject.clone(),
-        role: token_role(principal.role),
+        role: ueba_core::response::tokens::token_role(principal.role),
         door: Door::Rest,
         auth_type: "oauth".into(),
         client_ip,

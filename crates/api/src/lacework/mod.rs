@@ -1,5 +1,5 @@
 //! The Lacework Edge surface (`/api/v1/...`): alerts, investigation, policies, customer datasets
-//! (lists), workflows and their runs, and audit events so far.
+//! (lists), workflows and their runs, API tokens and login, and audit events so far.
 //! Errors are `{"message": ...}`; callers authenticate with a Bearer token from the OAuth token
 //! endpoint, and the account's role decides what they may do.
 
@@ -9,4 +9,5 @@ pub mod error;
 pub mod extract;
 pub mod lists;
 pub mod policies;
+pub mod tokens;
 pub mod workflows;
