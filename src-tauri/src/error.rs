@@ -69,5 +69,6 @@ message_errors!(
     ueba_core::ueba::training::TrainingError,
     ueba_core::ueba::scoring::ScoringError,
     ueba_core::auth::AuthError,
-    ueba_core::tls::TlsError
+    ueba_core::tls::TlsError,
+    ueba_core::response::ResponseError
 );

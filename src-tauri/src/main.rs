@@ -9,6 +9,7 @@ mod api_commands;
 mod commands;
 mod error;
 mod listener;
+mod response_commands;
 mod state;
 mod throttle;
 mod ueba_commands;
@@ -130,6 +131,20 @@ fn main() {
             api_commands::add_client,
             api_commands::remove_client,
             api_commands::query_journal,
+            response_commands::response_enums,
+            response_commands::policy_term_keys,
+            response_commands::query_alerts,
+            response_commands::get_alert,
+            response_commands::alert_history,
+            response_commands::alert_owner_choices,
+            response_commands::investigate_alert,
+            response_commands::list_policies,
+            response_commands::get_policy,
+            response_commands::create_policy,
+            response_commands::update_policy,
+            response_commands::preview_policy,
+            response_commands::query_audit,
+            response_commands::get_audit_event,
         ])
         .build(tauri::generate_context!());
     let app = match app {

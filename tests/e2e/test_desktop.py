@@ -574,6 +574,166 @@ def main() -> int:
 
         runner.step("Anomalies lists rows; expanding one shows its explanation", anomalies)
 
+        close_note = "e2e: known maintenance window, not an attack"
+
+        def alerts_listed() -> None:
+            s.click(wait_for("the Alerts nav button", lambda: s.find('[data-testid="nav-alerts"]')))
+            rows = wait_for("alert rows", lambda: s.find_all('[data-testid="alert-row"]'), timeout=30)
+            statuses = {s.attribute(r, "data-status") for r in rows}
+            assert statuses <= {"OPEN", "IN_PROGRESS"}, f"the default view shows statuses {statuses}"
+            total = int_attr(s, '[data-testid="alert-total"]')
+            assert total is not None and total > 0, f"alert total {total!r}"
+            print(f"     {total} open alerts (rescore flagged {state.get('anomalies')} anomalies)", flush=True)
+            state["alert"] = s.attribute(rows[0], "data-id")
+            assert state["alert"], "the first alert row has no id"
+
+        runner.step("Alerts lists the open alerts raised from the anomalies", alerts_listed)
+
+        def close_alert() -> None:
+            uuid = state["alert"]
+            row = f'[data-testid="alert-row"][data-id="{uuid}"]'
+            s.click(wait_for("the alert row's open button", lambda: s.find(f"{row} button.link")))  # safe to repeat
+            wait_for("the alert's details", lambda: s.find(f'[data-testid="alert-detail"][data-id="{uuid}"]'), timeout=15)
+            description = s.text(wait_for("the description", lambda: s.find('[data-testid="alert-description"]')))
+            assert description.strip(), "the alert has no description"
+            picked = s.execute(
+                """
+                const select = document.querySelector('[data-testid="al-close-reason"]');
+                const option = [...select.options].find((o) => o.textContent.trim() === arguments[0]);
+                if (!option) return false;
+                option.selected = true;
+                select.dispatchEvent(new Event('change', { bubbles: true }));
+                return true;
+                """,
+                ["FALSE_POSITIVE"],
+            )
+            assert picked, "FALSE_POSITIVE is not offered as a closing reason"
+            s.send_keys(wait_for("the closing note", lambda: s.find('[data-testid="al-close-note"]')), close_note)
+            button = wait_for("an enabled Close button", lambda: s.find('[data-testid="al-close"]:not([disabled])'), timeout=10)
+            s.click(button, retry=False)
+            wait_for(
+                "the alert to show CLOSED",
+                lambda: s.find(f'[data-testid="alert-detail"][data-id="{uuid}"][data-status="CLOSED"]'),
+                timeout=15,
+            )
+            incident = s.text(wait_for("the incident status", lambda: s.find('[data-testid="alert-detail-incident"]')))
+            assert incident.strip() == "False positive", f"incident status shown as {incident!r}"
+
+            def closed_item() -> Optional[str]:
+                for item in s.find_all('[data-testid="alert-history-item"][data-type="CLOSE_WITH_REASON"]'):
+                    text = s.text(item)
+                    if close_note in text and "FALSE_POSITIVE" in text:
+                        return text
+                return None
+
+            item = wait_for("the close in the history", closed_item, timeout=15)
+            print(f"     history: {' '.join(item.split())}", flush=True)
+            # The default (open) list no longer holds it.
+            wait_for("the closed alert to leave the open list", lambda: s.find(row) is None, timeout=15)
+            time.sleep(0.3)
+            screenshot(artifacts, "07b-alert-closed")
+
+        runner.step("close an alert as FALSE_POSITIVE with a note; it shows CLOSED with the history", close_alert)
+
+        def stale_view() -> None:
+            uuid = state["alert"]
+            # Someone else (here: the same command, without the update_time guard) adds a note.
+            s.execute(
+                "return window.__TAURI_INTERNALS__.invoke('investigate_alert', {uuid: arguments[0], request: "
+                "{account_name: '', actor_uuid: '', alert_uuid: arguments[0], alert_update_time: 0, "
+                "action: {action_type: 0, note: {card_id: '', note_text: 'note from elsewhere'}}}});",
+                [uuid],
+            )
+            s.click(wait_for("the Reopen button", lambda: s.find('[data-testid="al-set-open"]')), retry=False)
+            message = s.text(wait_for("the conflict message", lambda: s.find('[data-testid="alert-conflict"]'), timeout=15))
+            assert "changed" in message, f"unexpected conflict message {message!r}"
+            wait_for(
+                "the other note in the refreshed history",
+                lambda: any("note from elsewhere" in s.text(i) for i in s.find_all('[data-testid="alert-history-item"]')),
+                timeout=15,
+            )
+            assert s.find(f'[data-testid="alert-detail"][data-id="{uuid}"][data-status="CLOSED"]'), "the refused reopen changed the alert"
+            print(f"     {' '.join(message.split())[:160]}", flush=True)
+
+        runner.step("a stale view's action is refused with a clear conflict message and refreshed", stale_view)
+
+        def audit_event() -> None:
+            uuid = state["alert"]
+            s.click(wait_for("the Audit nav button", lambda: s.find('[data-testid="nav-audit"]')))
+            row_css = f'[data-testid="audit-row"][data-object="{uuid}"][data-op="alert.investigate"][data-door="desktop"]'
+            rows = wait_for("the alert's investigation events", lambda: s.find_all(row_css), timeout=20)
+            assert len(rows) == 2, f"{len(rows)} investigation events for the alert (expected the close and the note)"
+            object_filter = wait_for("the object filter", lambda: s.find('[data-testid="au-filter-object"]'))
+            s.send_keys(object_filter, uuid)
+
+            def only_object() -> bool:
+                found = s.find_all('[data-testid="audit-row"]')
+                return bool(found) and all(s.attribute(r, "data-object") == uuid for r in found)
+
+            wait_for("only the alert's events", only_object, timeout=15)
+            # Newest first: the close is the older of the two investigation events.
+            close_row = s.find_all(row_css)[-1]
+            s.click(s.find_all(f"{row_css} button.link")[-1])  # selecting is safe to repeat
+            wait_for("the row to be selected", lambda: "selected" in (s.attribute(close_row, "class") or ""), timeout=10)
+            wait_for("the before/after JSON", lambda: s.find('[data-testid="audit-before"]') and s.find('[data-testid="audit-after"]'))
+            texts = s.execute(
+                "return ['audit-before', 'audit-after'].map((t) => document.querySelector(`[data-testid=\"${t}\"]`).textContent);"
+            )
+            before, after = (json.loads(t) for t in texts)
+            assert before.get("status") != 3 and after.get("status") == 3, f"status {before.get('status')} -> {after.get('status')}"
+            assert after.get("incident_status") == 3, f"incident_status {after.get('incident_status')} (FALSE_POSITIVE is 3)"
+            print(f"     alert.investigate via desktop: status {before.get('status')} -> 3, incident_status 3", flush=True)
+            time.sleep(1.0)
+            screenshot(artifacts, "07c-audit")
+
+        runner.step("Audit shows the desktop alert.investigate event with before/after", audit_event)
+
+        def policy_editor() -> None:
+            def click(what: str, css: str) -> None:
+                try:
+                    element = wait_for(what, lambda: s.find(css), timeout=15)
+                    s.execute("arguments[0].scrollIntoView({block: 'center'});", [{ELEMENT_KEY: element}])
+                    s.click(element, retry=False)
+                except Exception as e:  # noqa: BLE001 - say which element
+                    raise AssertionError(f"clicking {what}: {e}") from e
+
+            s.click(wait_for("the Policies nav button", lambda: s.find('[data-testid="nav-policies"]')))
+            wait_for("the policy list", lambda: s.find('[data-testid="policy-table"]'))
+            click("the New policy button", '[data-testid="pol-new"]')
+            s.send_keys(wait_for("the name field", lambda: s.find('[data-testid="pol-name"]')), "e2e critical alerts")
+            click("+ clause", '[data-testid="pol-session_filter-include_any-add"]')
+            clause_css = '[data-testid="pol-session_filter-include_any-0"]'
+            s.send_keys(wait_for("the first clause", lambda: s.find(clause_css)), "usr:alice")
+            click("the test button", '[data-testid="pol-preview"]')
+            error = s.text(wait_for("the filter error next to the form", lambda: s.find('[data-testid="pol-session_filter-error"]'), timeout=15))
+            assert "usr:alice" in error and "include_any[0]" in error, f"the error does not name the term: {error!r}"
+            print(f"     {error}", flush=True)
+            clause = s.find(clause_css) or ""
+            s.clear(clause)
+            s.send_keys(clause, "severity:>=5")
+            click("the test button", '[data-testid="pol-preview"]')
+            result = wait_for("the preview result", lambda: s.find('[data-testid="pol-preview-result"]'), timeout=30)
+            count = int(s.attribute(result, "data-count") or 0)
+            assert count > 0, "no past CRITICAL alert matches severity:>=5"
+            print(f"     {' '.join(s.text(result).split())[:120]}", flush=True)
+            click("the Create button", '[data-testid="pol-save"]:not([disabled])')
+            wait_for("the saved message", lambda: s.find('[data-testid="pol-saved"]'), timeout=15)
+            row = wait_for("the policy in the list", lambda: s.find('[data-testid="policy-row"]'), timeout=15)
+            cells = [s.text(c) for c in s.find_all('[data-testid="policy-row"] td')]
+            assert cells[:5] == ["e2e critical alerts", "ACTIVE", "100", "ALERT_ONLY", "RESPONSE"], f"listed as {cells}"
+            assert row
+            # An update sends only the changed field.
+            priority = wait_for("the priority field", lambda: s.find('[data-testid="pol-priority"]'))
+            s.clear(priority)
+            s.send_keys(priority, "50")
+            click("the Save button", '[data-testid="pol-save"]:not([disabled])')
+            saved = s.text(wait_for("the saved message", lambda: s.find('[data-testid="pol-saved"]'), timeout=15))
+            assert saved.strip() == "Saved priority.", f"unexpected {saved!r}"
+            time.sleep(1.0)
+            screenshot(artifacts, "07d-policies")
+
+        runner.step("Policies: a bad term is named next to the form; test, create, then update one field", policy_editor)
+
         def delete_refused() -> None:
             s.click(wait_for("the Datasets nav button", lambda: s.find('[data-testid="nav-datasets"]')))
             row = f'[data-testid="ds-row"][data-id="{state["dataset"]}"]'

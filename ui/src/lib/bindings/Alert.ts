@@ -32,7 +32,7 @@ event_type: string,
 /**
  * Why it was closed (IncidentStatus; 0 while open).
  */
-incident_status: bigint, 
+incident_status: number, 
 /**
  * Its owner's name ("" when unassigned).
  */
@@ -44,7 +44,7 @@ owner_uuid: string,
 /**
  * What the matching policy did (PolicyAction; 0: no policy matched).
  */
-policy_action_taken: bigint, 
+policy_action_taken: number, 
 /**
  * Who and what it concerns.
  */
@@ -52,11 +52,11 @@ related_entities: AlertRelatedEntities,
 /**
  * AlertSeverity, from the score.
  */
-severity: bigint, 
+severity: number, 
 /**
  * AlertStatus.
  */
-status: bigint, 
+status: number, 
 /**
  * Last change (epoch ms); strictly increases, and guards investigation actions.
  */

@@ -15,7 +15,7 @@ end_time: number | null,
 /**
  * Statuses to include (AlertStatus values); empty: the open ones (OPEN, IN_PROGRESS).
  */
-statuses: Array<bigint>, 
+statuses: Array<number>, 
 /**
  * Only alerts about this user.
  */

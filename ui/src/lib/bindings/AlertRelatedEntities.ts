@@ -8,11 +8,11 @@ export type AlertRelatedEntities = {
 /**
  * Target hosts involved (1).
  */
-devices_count: bigint, 
+devices_count: number, 
 /**
  * Users involved (1).
  */
-users_count: bigint, 
+users_count: number, 
 /**
  * The connection's user.
  */

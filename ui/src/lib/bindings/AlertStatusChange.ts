@@ -7,4 +7,4 @@ export type AlertStatusChange = {
 /**
  * The new AlertStatus (OPEN or IN_PROGRESS; closing takes a reason).
  */
-new_status: bigint, };
+new_status: number, };

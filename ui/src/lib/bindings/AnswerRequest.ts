@@ -23,7 +23,7 @@ mfa_passcode: string,
 /**
  * Not used by this workbench.
  */
-token: bigint, 
+token: number, 
 /**
  * Ignored: the path names the run.
  */

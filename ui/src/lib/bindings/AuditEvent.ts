@@ -15,7 +15,7 @@ auth_account_name: string,
 /**
  * The actor's role (TokenRole value).
  */
-auth_role: bigint, 
+auth_role: number, 
 /**
  * How the actor proved who it is.
  */
@@ -35,7 +35,7 @@ create_time: number,
 /**
  * Audit events do not expire.
  */
-expire_time_sec: bigint, 
+expire_time_sec: number, 
 /**
  * The route template of the request (REST only).
  */
@@ -67,7 +67,7 @@ request_body: string,
 /**
  * The status the change answered with.
  */
-response_status: bigint, 
+response_status: number, 
 /**
  * Its text.
  */

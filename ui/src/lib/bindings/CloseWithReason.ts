@@ -7,7 +7,7 @@ export type CloseWithReason = {
 /**
  * Why (IncidentStatus, not 0).
  */
-incident_status: bigint, 
+incident_status: number, 
 /**
  * The analyst's words.
  */

@@ -17,11 +17,11 @@ config: CustomerDatasetConfig,
 /**
  * Stored as given.
  */
-content_type: bigint, 
+content_type: number, 
 /**
  * Stored as given.
  */
-content_types: Array<bigint>, 
+content_types: Array<number>, 
 /**
  * Created (epoch ms).
  */
@@ -37,7 +37,7 @@ creator_uuid: string,
 /**
  * Raised each time its items are replaced.
  */
-current_version: bigint, 
+current_version: number, 
 /**
  * Its name: what `list:NAME` terms use (letters, digits, `-`, `_`, `.`).
  */
@@ -45,7 +45,7 @@ dataset_name: string,
 /**
  * Stored as given.
  */
-dataset_type: bigint, 
+dataset_type: number, 
 /**
  * What it holds.
  */
@@ -53,15 +53,15 @@ description: string,
 /**
  * Stored as given.
  */
-entity_type: bigint, 
+entity_type: number, 
 /**
  * Stored as given.
  */
-icon: bigint, 
+icon: number, 
 /**
  * How many items it holds.
  */
-num_items: bigint, 
+num_items: number, 
 /**
  * Stored as given.
  */
@@ -73,11 +73,11 @@ properties: unknown,
 /**
  * Stored as given.
  */
-scenario: bigint, 
+scenario: number, 
 /**
  * EnumStatus (ACTIVE).
  */
-status: bigint, 
+status: number, 
 /**
  * Last change (epoch ms).
  */

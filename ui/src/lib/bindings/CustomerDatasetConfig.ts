@@ -11,4 +11,4 @@ description: string,
 /**
  * Stored as given.
  */
-icon: bigint, };
+icon: number, };

@@ -28,8 +28,8 @@ list_item: ListItem,
 /**
  * ACTIVE.
  */
-status: bigint, 
+status: number, 
 /**
  * The dataset version it belongs to.
  */
-version: bigint, };
+version: number, };

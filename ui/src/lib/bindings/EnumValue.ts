@@ -7,7 +7,7 @@ export type EnumValue = {
 /**
  * The integer on the wire.
  */
-value: bigint, 
+value: number, 
 /**
  * The name this project gives it.
  */

@@ -12,7 +12,7 @@ export type InvestigationAction = {
 /**
  * InvestigationActionType (0: inferred from the field that is set).
  */
-action_type: bigint, 
+action_type: number, 
 /**
  * Set the status.
  */

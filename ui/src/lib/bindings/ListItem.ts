@@ -11,7 +11,7 @@ display_name: string,
 /**
  * Stored as 0.
  */
-entity_type: bigint, 
+entity_type: number, 
 /**
  * The value matched against users, hosts and source addresses.
  */
@@ -19,4 +19,4 @@ value: string,
 /**
  * Stored as 0.
  */
-value_type: bigint, };
+value_type: number, };

@@ -13,7 +13,7 @@ account_name: string,
 /**
  * What happens when it matches (PolicyAction).
  */
-action: bigint, 
+action: number, 
 /**
  * Stored as given.
  */
@@ -41,7 +41,7 @@ creator_uuid: string,
 /**
  * DataSource (0: LOCAL).
  */
-data_source: bigint, 
+data_source: number, 
 /**
  * What it is for.
  */
@@ -73,11 +73,11 @@ parent_app_control_policy_uuid: string,
 /**
  * Stored as given.
  */
-policy_event_type: bigint, 
+policy_event_type: number, 
 /**
  * Breaks ties: the smaller wins.
  */
-priority: bigint, 
+priority: number, 
 /**
  * Which alerts it applies to.
  */
@@ -85,11 +85,11 @@ session_filter: Filter,
 /**
  * EnumStatus: only ACTIVE policies are evaluated.
  */
-status: bigint, 
+status: number, 
 /**
  * PolicyType: RESPONSE (or unset) policies are evaluated against alerts.
  */
-type: bigint, 
+type: number, 
 /**
  * Last change (epoch ms).
  */

@@ -21,7 +21,7 @@ answers: Array<AnswerActions>,
 /**
  * Seconds a run waits for an answer (0: one day; -1: no limit).
  */
-approval_ttl_sec: bigint, 
+approval_ttl_sec: number, 
 /**
  * Stored as given.
  */
@@ -49,7 +49,7 @@ description: string,
 /**
  * Seconds within which an approved run must be carried out (0: ten minutes; -1: none).
  */
-execution_ttl_sec: bigint, 
+execution_ttl_sec: number, 
 /**
  * Whether an answer needs a justification.
  */
@@ -77,7 +77,7 @@ requestor_text_template: string,
 /**
  * EnumStatus (ACTIVE unless given).
  */
-status: bigint, 
+status: number, 
 /**
  * Deprecated by the vendor; stored as given.
  */

@@ -7,11 +7,11 @@ export type WorkflowAction = {
 /**
  * What it acts on (WorkflowActionObject; informational).
  */
-on_object: bigint, 
+on_object: number, 
 /**
  * What it does (WorkflowActionRun).
  */
-run: bigint, 
+run: number, 
 /**
  * Free text (e.g. a host name); the alert's own entities are used.
  */

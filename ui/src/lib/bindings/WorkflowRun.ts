@@ -30,7 +30,7 @@ app_host: string,
 /**
  * Stored as given.
  */
-app_port: bigint, 
+app_port: number, 
 /**
  * The connection type.
  */
@@ -46,7 +46,7 @@ app_uuid: string,
 /**
  * Seconds it waits for an answer (-1: no limit).
  */
-approval_ttl_sec: bigint, 
+approval_ttl_sec: number, 
 /**
  * Who answered.
  */
@@ -94,11 +94,11 @@ device_uuid: string,
 /**
  * Seconds an approved run has to be carried out.
  */
-execution_ttl_sec: bigint, 
+execution_ttl_sec: number, 
 /**
  * When it stops taking answers (epoch seconds; 0: never).
  */
-expire_time_sec: bigint, 
+expire_time_sec: number, 
 /**
  * Kept as given.
  */
@@ -146,7 +146,7 @@ session_uuid: string,
 /**
  * WorkflowRunStatus.
  */
-status: bigint, 
+status: number, 
 /**
  * Stored as given.
  */
@@ -158,7 +158,7 @@ text: string,
 /**
  * Stored as given.
  */
-token: bigint, 
+token: number, 
 /**
  * Stored as given.
  */
