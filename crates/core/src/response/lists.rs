@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 
 use ipnet::IpNet;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::audit::{self, Actor, Change};
 use super::filter::ListLookup;
-use super::{now_ms, ResponseError, ACCOUNT_NAME};
+use super::{now_ms, stored, ResponseError, ACCOUNT_NAME};
 use crate::Store;
 
 /// Most items one list may hold.
@@ -276,33 +276,16 @@ fn read_by_name(
     c: &rusqlite::Connection,
     name: &str,
 ) -> Result<Option<CustomerDataset>, ResponseError> {
-    let body: Option<String> = c
-        .prepare_cached("SELECT body FROM customer_datasets WHERE name = ?1")?
-        .query_row([name], |r| r.get(0))
-        .optional()?;
-    body.map(|b| {
-        serde_json::from_str(&b)
-            .map_err(|e| ResponseError::Conflict(format!("stored list {name} is unreadable: {e}")))
-    })
-    .transpose()
+    stored::one(
+        c,
+        "SELECT body FROM customer_datasets WHERE name = ?1",
+        name,
+    )
 }
 
 /// Every list, by name.
 pub fn list(store: &Store) -> Result<Vec<CustomerDataset>, ResponseError> {
-    store.read(|c| {
-        let mut stmt = c.prepare_cached("SELECT body FROM customer_datasets ORDER BY name")?;
-        let bodies = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        bodies
-            .iter()
-            .map(|b| {
-                serde_json::from_str(b).map_err(|e| {
-                    ResponseError::Conflict(format!("a stored list is unreadable: {e}"))
-                })
-            })
-            .collect()
-    })
+    store.read(|c| stored::all(c, "SELECT body FROM customer_datasets ORDER BY name", []))
 }
 
 /// One list and its items.

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod investigation;
 pub mod lists;
 pub mod policies;
+mod stored;
 pub mod tokens;
 pub mod workflows;
 

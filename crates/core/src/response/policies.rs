@@ -23,7 +23,7 @@ use super::audit::{self, Actor, Change};
 use super::enums::{ENUM_STATUS, POLICY_ACTION, POLICY_TYPE};
 use super::filter::{self, CompiledFilter, Filter, ListLookup, Subject};
 use super::lists::Lists;
-use super::{now_ms, ResponseError, ACCOUNT_NAME};
+use super::{now_ms, stored, ResponseError, ACCOUNT_NAME};
 use crate::Store;
 
 /// Policy actions this module acts on (enums::POLICY_ACTION).
@@ -235,16 +235,7 @@ fn store_policy(c: &rusqlite::Connection, p: &Policy) -> rusqlite::Result<()> {
 }
 
 fn read_policy(c: &rusqlite::Connection, uuid: &str) -> Result<Option<Policy>, ResponseError> {
-    let body: Option<String> = c
-        .prepare_cached("SELECT body FROM policies WHERE uuid = ?1")?
-        .query_row([uuid], |r| r.get(0))
-        .optional()?;
-    body.map(|b| {
-        serde_json::from_str(&b).map_err(|e| {
-            ResponseError::Conflict(format!("stored policy {uuid} is unreadable: {e}"))
-        })
-    })
-    .transpose()
+    stored::one(c, "SELECT body FROM policies WHERE uuid = ?1", uuid)
 }
 
 fn not_found(uuid: &str) -> ResponseError {
@@ -299,14 +290,6 @@ pub fn update(
     uuid: &str,
     update: &PolicyUpdate,
 ) -> Result<Policy, ResponseError> {
-    for field in KEPT_FIELDS {
-        if update.attributes_to_delete.iter().any(|a| a == field) {
-            return Err(invalid(
-                "attributes_to_delete",
-                format!("{field} cannot be deleted"),
-            ));
-        }
-    }
     store.write(|c| {
         let tx = c.transaction()?;
         let before = read_policy(&tx, uuid)?.ok_or_else(|| not_found(uuid))?;
@@ -316,25 +299,13 @@ pub fn update(
                 update.expected_update_time, before.update_time
             )));
         }
-        let mut merged = match serde_json::to_value(&before) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        for name in &update.attributes_to_delete {
-            if merged.remove(name).is_none() {
-                return Err(invalid(
-                    "attributes_to_delete",
-                    format!("{name} is not a policy field"),
-                ));
-            }
-        }
-        for (name, value) in &update.policy {
-            if !KEPT_FIELDS.contains(&name.as_str()) {
-                merged.insert(name.clone(), value.clone());
-            }
-        }
-        let mut after: Policy = serde_json::from_value(serde_json::Value::Object(merged))
-            .map_err(|e| invalid("policy", e.to_string()))?;
+        let mut after: Policy = stored::merged(
+            &before,
+            &update.policy,
+            &update.attributes_to_delete,
+            KEPT_FIELDS,
+            "policy",
+        )?;
         after.update_time = now_ms().max(before.update_time + 1);
         after.updater_uuid = actor.uuid.clone();
         after.updater_display_name = actor.display_name.clone();
@@ -375,21 +346,13 @@ pub fn list(store: &Store) -> Result<Vec<Policy>, ResponseError> {
 }
 
 fn list_on(c: &rusqlite::Connection, evaluated_only: bool) -> Result<Vec<Policy>, ResponseError> {
-    let mut stmt = c.prepare_cached(
+    stored::all(
+        c,
         "SELECT body FROM policies
          WHERE NOT ?1 OR (status = 2 AND type IN (0, 1))
          ORDER BY priority, create_time, uuid",
-    )?;
-    let bodies = stmt
-        .query_map([evaluated_only], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    bodies
-        .iter()
-        .map(|b| {
-            serde_json::from_str(b)
-                .map_err(|e| ResponseError::Conflict(format!("a stored policy is unreadable: {e}")))
-        })
-        .collect()
+        [evaluated_only],
+    )
 }
 
 /// What an alert is evaluated against.

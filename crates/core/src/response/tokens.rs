@@ -14,7 +14,7 @@ use ts_rs::TS;
 
 use super::audit::{self, Actor, Change};
 use super::enums::{ENUM_STATUS, TOKEN_ROLE};
-use super::{now_ms, ResponseError, ACCOUNT_NAME};
+use super::{now_ms, stored, ResponseError, ACCOUNT_NAME};
 use crate::auth::{self, Role, TOKEN_LIFETIME_SECS};
 use crate::Store;
 
@@ -465,24 +465,13 @@ pub fn list(
     all: bool,
 ) -> Result<Vec<Token>, ResponseError> {
     store.read(|c| {
-        let mut stmt = c.prepare_cached(
+        stored::all(
+            c,
             "SELECT body FROM lacework_tokens
              WHERE (?1 OR owner = ?2) AND (?3 OR status = 2) AND status != 4
              ORDER BY create_time, uuid",
-        )?;
-        let bodies = stmt
-            .query_map(params![caller == Role::Admin, actor.login, all], |r| {
-                r.get::<_, String>(0)
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        bodies
-            .iter()
-            .map(|b| {
-                serde_json::from_str(b).map_err(|e| {
-                    ResponseError::Conflict(format!("a stored token is unreadable: {e}"))
-                })
-            })
-            .collect()
+            params![caller == Role::Admin, actor.login, all],
+        )
     })
 }
 

@@ -12,13 +12,13 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::audit::{self, Actor, Change};
 use super::enums::{ENUM_STATUS, WORKFLOW_RUN_STATUS};
-use super::{now_ms, ResponseError, ACCOUNT_NAME};
+use super::{now_ms, stored, ResponseError, ACCOUNT_NAME};
 use crate::Store;
 
 /// Default approval TTL (the vendor: "If 0 is passed in, we use a default of 1 day").
@@ -415,29 +415,12 @@ fn answer_at<'a>(
         })
 }
 
-fn read_body<T: serde::de::DeserializeOwned>(
-    c: &rusqlite::Connection,
-    sql: &str,
-    uuid: &str,
-) -> Result<Option<T>, ResponseError> {
-    let body: Option<String> = c
-        .prepare_cached(sql)?
-        .query_row([uuid], |r| r.get(0))
-        .optional()?;
-    body.map(|b| {
-        serde_json::from_str(&b).map_err(|e| {
-            ResponseError::Conflict(format!("stored object {uuid} is unreadable: {e}"))
-        })
-    })
-    .transpose()
-}
-
 fn read_workflow(c: &rusqlite::Connection, uuid: &str) -> Result<Option<Workflow>, ResponseError> {
-    read_body(c, "SELECT body FROM workflows WHERE uuid = ?1", uuid)
+    stored::one(c, "SELECT body FROM workflows WHERE uuid = ?1", uuid)
 }
 
 fn read_run(c: &rusqlite::Connection, uuid: &str) -> Result<Option<WorkflowRun>, ResponseError> {
-    read_body(c, "SELECT body FROM workflow_runs WHERE uuid = ?1", uuid)
+    stored::one(c, "SELECT body FROM workflow_runs WHERE uuid = ?1", uuid)
 }
 
 fn store_workflow(c: &rusqlite::Connection, w: &Workflow) -> rusqlite::Result<()> {
@@ -571,17 +554,7 @@ pub fn update(
     store.write(|c| {
         let tx = c.transaction()?;
         let before = read_workflow(&tx, uuid)?.ok_or_else(|| workflow_not_found(uuid))?;
-        let mut merged = match serde_json::to_value(&before) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        for (name, value) in fields {
-            if !KEPT.contains(&name.as_str()) {
-                merged.insert(name.clone(), value.clone());
-            }
-        }
-        let mut after: Workflow = serde_json::from_value(serde_json::Value::Object(merged))
-            .map_err(|e| invalid("workflow", e.to_string()))?;
+        let mut after: Workflow = stored::merged(&before, fields, &[], KEPT, "workflow")?;
         after.update_time = now_ms().max(before.update_time + 1);
         after.updater_uuid = actor.uuid.clone();
         after.updater_display_name = actor.display_name.clone();
@@ -619,18 +592,11 @@ pub fn get(store: &Store, uuid: &str) -> Result<Workflow, ResponseError> {
 /// Every workflow, oldest first.
 pub fn list(store: &Store) -> Result<Vec<Workflow>, ResponseError> {
     store.read(|c| {
-        let mut stmt = c.prepare_cached("SELECT body FROM workflows ORDER BY create_time, uuid")?;
-        let bodies = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        bodies
-            .iter()
-            .map(|b| {
-                serde_json::from_str(b).map_err(|e| {
-                    ResponseError::Conflict(format!("a stored workflow is unreadable: {e}"))
-                })
-            })
-            .collect()
+        stored::all(
+            c,
+            "SELECT body FROM workflows ORDER BY create_time, uuid",
+            [],
+        )
     })
 }
 
@@ -852,36 +818,24 @@ pub fn query_runs(store: &Store, filter: &RunFilter) -> Result<Vec<WorkflowRun>,
     expire(store)?;
     let statuses = serde_json::to_string(&statuses).unwrap_or_else(|_| "[]".into());
     store.read(|c| {
-        let mut stmt = c.prepare_cached(
+        stored::all(
+            c,
             "SELECT body FROM workflow_runs
              WHERE (?1 = '[]' OR status IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR workflow_uuid = ?2) AND (?3 IS NULL OR user_uuid = ?3)
                AND (?4 IS NULL OR app_protocol = ?4) AND (?5 IS NULL OR app_host = ?5)
                AND (?6 IS NULL OR app_port = ?6) AND (?7 IS NULL OR app_uuid = ?7)
              ORDER BY create_time DESC, uuid DESC",
-        )?;
-        let bodies = stmt
-            .query_map(
-                params![
-                    statuses,
-                    filter.workflow_uuid,
-                    filter.user_uuid,
-                    filter.app_protocol,
-                    filter.app_host,
-                    filter.app_port,
-                    filter.app_uuid
-                ],
-                |r| r.get::<_, String>(0),
-            )?
-            .collect::<Result<Vec<_>, _>>()?;
-        bodies
-            .iter()
-            .map(|b| {
-                serde_json::from_str(b).map_err(|e| {
-                    ResponseError::Conflict(format!("a stored workflow run is unreadable: {e}"))
-                })
-            })
-            .collect()
+            params![
+                statuses,
+                filter.workflow_uuid,
+                filter.user_uuid,
+                filter.app_protocol,
+                filter.app_host,
+                filter.app_port,
+                filter.app_uuid
+            ],
+        )
     })
 }
 
