@@ -116,8 +116,13 @@ class Session:
     def send_keys(self, element: str, text: str) -> None:
         self.cmd("POST", f"/element/{element}/value", {"text": text}, retries=0)
 
-    def execute(self, script: str, args: Optional[list[Any]] = None, timeout: float = 60.0) -> Any:
-        return self.cmd("POST", "/execute/sync", {"script": script, "args": args or []}, timeout, retries=0)
+    def execute(
+        self, script: str, args: Optional[list[Any]] = None, timeout: float = 60.0, idempotent: bool = False
+    ) -> Any:
+        """Runs `script` in the page; repeated on a dropped connection only when running it twice
+        does no harm (reads, scrolling, selecting)."""
+        retries = 3 if idempotent else 0
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": args or []}, timeout, retries=retries)
 
     def quit(self) -> None:
         try:
@@ -490,7 +495,10 @@ def main() -> int:
             wait_for("the Trained badge in the list", trained_badge, timeout=15)
             assert s.find(f'{row} [data-testid="ds-active"]'), "the trained dataset is not marked active"
             print(f"     {len(configs)} feature configs, {points} loss points, threshold line at raw {cut}", flush=True)
-            s.execute("document.querySelector('[data-testid=\"ds-config\"]').scrollIntoView({block: 'start'});")
+            s.execute(
+                "document.querySelector('[data-testid=\"ds-config\"]').scrollIntoView({block: 'start'});",
+                idempotent=True,
+            )
             time.sleep(0.8)
             screenshot(artifacts, "05-dataset-trained")
 
@@ -606,6 +614,7 @@ def main() -> int:
                 return true;
                 """,
                 ["FALSE_POSITIVE"],
+                idempotent=True,
             )
             assert picked, "FALSE_POSITIVE is not offered as a closing reason"
             s.send_keys(wait_for("the closing note", lambda: s.find('[data-testid="al-close-note"]')), close_note)
@@ -677,7 +686,8 @@ def main() -> int:
             wait_for("the row to be selected", lambda: "selected" in (s.attribute(close_row, "class") or ""), timeout=10)
             wait_for("the before/after JSON", lambda: s.find('[data-testid="audit-before"]') and s.find('[data-testid="audit-after"]'))
             texts = s.execute(
-                "return ['audit-before', 'audit-after'].map((t) => document.querySelector(`[data-testid=\"${t}\"]`).textContent);"
+                "return ['audit-before', 'audit-after'].map((t) => document.querySelector(`[data-testid=\"${t}\"]`).textContent);",
+                idempotent=True,
             )
             before, after = (json.loads(t) for t in texts)
             assert before.get("status") != 3 and after.get("status") == 3, f"status {before.get('status')} -> {after.get('status')}"
@@ -692,7 +702,7 @@ def main() -> int:
             def click(what: str, css: str) -> None:
                 try:
                     element = wait_for(what, lambda: s.find(css), timeout=15)
-                    s.execute("arguments[0].scrollIntoView({block: 'center'});", [{ELEMENT_KEY: element}])
+                    s.execute("arguments[0].scrollIntoView({block: 'center'});", [{ELEMENT_KEY: element}], idempotent=True)
                     s.click(element, retry=False)
                 except Exception as e:  # noqa: BLE001 - say which element
                     raise AssertionError(f"clicking {what}: {e}") from e
@@ -793,7 +803,10 @@ def main() -> int:
             assert client_id and secret, "the box shows no client id or secret"
             state["client_id"], state["client_secret"] = str(client_id), str(secret)
             assert s.find(f'[data-testid="client-row"][data-id="{client_id}"]'), "the client is not listed"
-            s.execute("document.querySelector('[data-testid=\"client-secret-box\"]').scrollIntoView({block: 'center'});")
+            s.execute(
+                "document.querySelector('[data-testid=\"client-secret-box\"]').scrollIntoView({block: 'center'});",
+                idempotent=True,
+            )
             time.sleep(0.5)
             screenshot(artifacts, "08-accounts-and-client")
             s.click(wait_for("the dismiss button", lambda: s.find('[data-testid="client-secret-dismiss"]')), retry=False)
@@ -802,7 +815,9 @@ def main() -> int:
             s.click(wait_for("Overview nav", lambda: s.find('[data-testid="nav-overview"]')))
             s.click(wait_for("Settings nav", lambda: s.find('[data-testid="nav-settings"]')))
             wait_for("the client row again", lambda: s.find(f'[data-testid="client-row"][data-id="{client_id}"]'), timeout=15)
-            shown = s.execute("return document.documentElement.outerHTML.includes(arguments[0]);", [state["client_secret"]])
+            shown = s.execute(
+                "return document.documentElement.outerHTML.includes(arguments[0]);", [state["client_secret"]], idempotent=True
+            )
             assert shown is False, "the client secret is still on the page"
             assert s.find('[data-testid="client-secret-box"]') is None, "the secret box came back"
 
