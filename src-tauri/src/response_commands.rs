@@ -176,17 +176,14 @@ pub async fn preview_policy(
 ) -> Result<PolicyPreview, CommandError> {
     let store = state.store()?;
     blocking(move || {
-        let uuids = policies::preview(&store, &policy, PREVIEW_MAX)?;
-        let alerts = uuids
-            .iter()
-            .take(PREVIEW_SHOWN)
-            .map(|uuid| alerts::get(&store, uuid))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut hits = policies::preview(&store, &policy, PREVIEW_MAX)?;
+        let count = hits.len();
+        hits.truncate(PREVIEW_SHOWN);
         Ok::<_, CommandError>(PolicyPreview {
-            count: u32::try_from(uuids.len()).unwrap_or(u32::MAX),
-            capped: uuids.len() >= PREVIEW_MAX,
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            capped: count >= PREVIEW_MAX,
             limit: u32::try_from(PREVIEW_MAX).unwrap_or(u32::MAX),
-            alerts,
+            alerts: hits,
         })
     })
     .await

@@ -249,8 +249,8 @@ pub fn policies(json: bool, store: &Store, cmd: &PoliciesCommand) -> Result<(), 
                 print_json(&json!({ "alerts": hits }));
             } else {
                 println!("{} past alert(s) match", hits.len());
-                for uuid in &hits {
-                    println!("{}", alert_line(&alerts::get(store, uuid)?));
+                for a in &hits {
+                    println!("{}", alert_line(a));
                 }
             }
         }

@@ -531,7 +531,11 @@ fn take_action(
 
 /// Which past alerts a policy would match (the editor's "test against past alerts"), newest
 /// first, at most `limit`; the policy need not be saved.
-pub fn preview(store: &Store, policy: &Policy, limit: usize) -> Result<Vec<String>, ResponseError> {
+pub fn preview(
+    store: &Store,
+    policy: &Policy,
+    limit: usize,
+) -> Result<Vec<super::alerts::Alert>, ResponseError> {
     store.read(|c| {
         let session = filter::compile(&policy.session_filter)
             .map_err(|e| invalid("session_filter", e.to_string()))?;
@@ -550,7 +554,7 @@ pub fn preview(store: &Store, policy: &Policy, limit: usize) -> Result<Vec<Strin
             }
             if let Some(facts) = facts_of(c, &uuid)? {
                 if winner(&one, &facts, &lists).is_some() {
-                    hits.push(uuid);
+                    hits.extend(super::alerts::get_on(c, &uuid)?);
                 }
             }
         }

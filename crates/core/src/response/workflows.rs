@@ -771,6 +771,17 @@ fn expire_due(tx: &rusqlite::Connection) -> Result<usize, ResponseError> {
 
 /// Ends the runs whose TTL ran out (the listener and the desktop call this before reading).
 pub fn expire(store: &Store) -> Result<usize, ResponseError> {
+    // Reads call this: take the write lock only when a run is actually due.
+    let due = store.read(|c| {
+        c.prepare_cached(
+            "SELECT 1 FROM workflow_runs WHERE status = ?1 AND expires_ms <= ?2 LIMIT 1",
+        )?
+        .exists(params![run_status::PENDING, now_ms()])
+        .map_err(ResponseError::from)
+    })?;
+    if !due {
+        return Ok(0);
+    }
     store.write(|c| {
         let tx = c.transaction()?;
         let n = expire_due(&tx)?;
