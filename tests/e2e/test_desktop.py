@@ -114,7 +114,18 @@ class Session:
         self.cmd("POST", f"/element/{element}/clear")
 
     def send_keys(self, element: str, text: str) -> None:
-        self.cmd("POST", f"/element/{element}/value", {"text": text}, retries=0)
+        """Types `text` into a field. Typing again after a dropped connection could double it, so
+        the field is cleared before each new attempt (the field then holds exactly `text`)."""
+        for attempt in range(4):
+            try:
+                self.cmd("POST", f"/element/{element}/value", {"text": text}, retries=0)
+                return
+            except WebDriverError as e:
+                if "Remote end closed connection" not in str(e) or attempt == 3:
+                    raise
+                print(f"     (clearing and typing again after: {e})", flush=True)
+                time.sleep(0.5)
+                self.clear(element)
 
     def execute(
         self, script: str, args: Optional[list[Any]] = None, timeout: float = 60.0, idempotent: bool = False
