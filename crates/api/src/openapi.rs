@@ -44,6 +44,7 @@ Lacework routes, which answer `{message}`."
         (name = "lacework-workflows", description = "Lacework Edge: workflows and their runs"),
         (name = "lacework-lists", description = "Lacework Edge: customer datasets (lists for policy filters)"),
         (name = "lacework-tokens", description = "Lacework Edge: API tokens, Login and TokenLogin"),
+        (name = "lacework-catalog", description = "Lacework Edge: the long tail of resource kinds (accesses, apps, cards, connectors, devices, groups, users, ...), served from one table"),
     )
 )]
 struct ApiDoc;
@@ -140,19 +141,44 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
             lw_workflows::update_workflow
         ))
         .routes(routes!(openapi_json))
+        .merge(catalog_routes())
 }
 
-/// The OpenAPI document (built once).
-pub fn document() -> &'static utoipa::openapi::OpenApi {
-    static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =
-        LazyLock::new(|| api_router().split_for_parts().1);
-    &DOCUMENT
+/// The long tail's routes (documented by [`crate::lacework::catalog::openapi_parts`]).
+fn catalog_routes() -> OpenApiRouter<ApiState> {
+    crate::lacework::catalog::routes()
+        .into_iter()
+        .fold(OpenApiRouter::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
+}
+
+/// The OpenAPI document: the annotated routes, plus the long tail's operations and the vendor
+/// schemas they use (components `lw.*`), which come from the contract as written (kept as JSON:
+/// the vendor schemas use JSON Schema keywords the typed model does not carry).
+pub fn document() -> &'static serde_json::Value {
+    static VALUE: LazyLock<serde_json::Value> = LazyLock::new(|| {
+        let annotated = api_router().split_for_parts().1;
+        let mut value = serde_json::to_value(&annotated).unwrap_or_default();
+        let (paths, components) = crate::lacework::catalog::openapi_parts();
+        if let Some(all) = value.get_mut("paths").and_then(|p| p.as_object_mut()) {
+            all.extend(paths);
+        }
+        if let Some(all) = value
+            .pointer_mut("/components/schemas")
+            .and_then(|p| p.as_object_mut())
+        {
+            all.extend(components);
+        }
+        value
+    });
+    &VALUE
 }
 
 /// The OpenAPI document as JSON (serialised once).
 fn document_json() -> &'static str {
     static JSON: LazyLock<String> =
-        LazyLock::new(|| document().to_pretty_json().unwrap_or_else(|_| "{}".into()));
+        LazyLock::new(|| serde_json::to_string_pretty(document()).unwrap_or_else(|_| "{}".into()));
     &JSON
 }
 

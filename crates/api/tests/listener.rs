@@ -165,8 +165,7 @@ async fn bad_input_is_refused_in_the_privx_shape_and_nothing_is_stored() {
 
 #[test]
 fn the_openapi_document_covers_every_privx_route_of_the_contract() {
-    let doc = ueba_api::openapi::document();
-    let json = serde_json::to_value(doc).expect("document");
+    let json = ueba_api::openapi::document();
     let mut rows = 0;
     for line in ROUTES.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();

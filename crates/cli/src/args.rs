@@ -105,6 +105,13 @@ pub enum Command {
     Policies(PoliciesCommand),
     /// Audit events: every change made through any door, newest first.
     Audit(AuditArgs),
+    /// The Lacework long tail (accesses, apps, connectors, devices, documents, gateways, users,
+    /// groups, ...): list, show and store objects of any kind.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Lacework group membership (a user's groups feed policy `group:` terms).
+    #[command(subcommand)]
+    Groups(GroupsCommand),
     /// The names this workbench gives the Lacework enumerations (integers on the wire).
     Enums {
         /// Print the table as Markdown (what docs/lacework-enums.md holds).
@@ -169,6 +176,56 @@ pub struct ActArgs {
     /// Refuse if the alert changed since this update_time (epoch ms, as shown).
     #[arg(long)]
     pub expect_update_time: Option<i64>,
+}
+
+/// `catalog` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Every kind, with its schema, key and REST operations.
+    Kinds,
+    /// The objects of a kind, oldest first.
+    List {
+        /// The kind (see `catalog kinds`).
+        kind: String,
+        /// A filter, as the REST query takes it (repeatable): `status=2`, `tag=vip`.
+        #[arg(long = "where", value_name = "PARAM=VALUE")]
+        filters: Vec<String>,
+    },
+    /// One object.
+    Show {
+        /// The kind.
+        kind: String,
+        /// Its key (uuid, name or key, as the kind says).
+        key: String,
+    },
+    /// Stores an object from a JSON file (- reads stdin), checked against the kind's schema;
+    /// an object with the same key is replaced. Also for kinds the REST API cannot create,
+    /// such as documents and gateways.
+    Put {
+        /// The kind.
+        kind: String,
+        /// The JSON file.
+        file: PathBuf,
+    },
+}
+
+/// `groups` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Adds a user to a group.
+    AddMember {
+        /// The group uuid.
+        group: String,
+        /// The user uuid.
+        user: String,
+    },
+    /// Removes a user from a group.
+    RemoveMember {
+        /// The group uuid.
+        group: String,
+        /// The user uuid.
+        user: String,
+    },
 }
 
 /// `policies` subcommands.

@@ -8,6 +8,7 @@ use serde_json::json;
 use ueba_core::model::format_timestamp;
 use ueba_core::response::alerts::{self, Alert, AlertFilter};
 use ueba_core::response::audit::{self, account_uuid, Actor, AuditFilter, Door};
+use ueba_core::response::catalog::{self, directory};
 use ueba_core::response::enums::{
     self, ALERT_SEVERITY, ALERT_STATUS, INCIDENT_STATUS, POLICY_ACTION,
 };
@@ -18,7 +19,9 @@ use ueba_core::response::investigation::{
 use ueba_core::response::policies::{self, Policy, PolicyUpdate};
 use ueba_core::Store;
 
-use crate::args::{ActArgs, AlertsCommand, AuditArgs, PoliciesCommand};
+use crate::args::{
+    ActArgs, AlertsCommand, AuditArgs, CatalogCommand, GroupsCommand, PoliciesCommand,
+};
 use crate::exit::Failure;
 use crate::run::print_json;
 
@@ -178,6 +181,107 @@ fn action_of(args: &ActArgs) -> Result<PerformInvestigationActionRequest, Failur
     })
 }
 
+fn catalog_kind(name: &str) -> Result<&'static catalog::Kind, Failure> {
+    catalog::kind(name).ok_or_else(|| {
+        let kinds: Vec<&str> = catalog::KINDS.iter().map(|k| k.name).collect();
+        Failure::Usage(format!(
+            "unknown kind {name:?}; kinds: {}",
+            kinds.join(", ")
+        ))
+    })
+}
+
+/// `catalog ...`.
+pub fn catalog(json: bool, store: &Store, cmd: &CatalogCommand) -> Result<(), Failure> {
+    match cmd {
+        CatalogCommand::Kinds => {
+            for kind in catalog::KINDS {
+                let routes: Vec<String> = kind
+                    .routes
+                    .iter()
+                    .filter_map(|(id, _)| catalog::contract::operation(id))
+                    .map(|op| format!("{} {}", op.method, op.path))
+                    .collect();
+                if json {
+                    print_json(&json!({
+                        "kind": kind.name, "schema": kind.schema, "key": kind.key, "routes": routes,
+                    }));
+                } else {
+                    println!(
+                        "{:<22} {:<26} key {:<14} {}",
+                        kind.name,
+                        kind.schema,
+                        kind.key,
+                        routes.join(", ")
+                    );
+                }
+            }
+        }
+        CatalogCommand::List { kind, filters } => {
+            let kind = catalog_kind(kind)?;
+            let mut query = std::collections::BTreeMap::new();
+            for f in filters {
+                let (param, value) = f
+                    .split_once('=')
+                    .ok_or_else(|| Failure::Usage(format!("--where {f:?}: write PARAM=VALUE")))?;
+                if !kind.filters.iter().any(|k| k.param == param) {
+                    let known: Vec<&str> = kind.filters.iter().map(|k| k.param).collect();
+                    return Err(Failure::Usage(format!(
+                        "--where {param}: {} filters by {}",
+                        kind.name,
+                        if known.is_empty() {
+                            "nothing".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    )));
+                }
+                query.insert(param.to_owned(), value.to_owned());
+            }
+            let objects = catalog::list(store, kind, &query)?;
+            if json {
+                print_json(&json!({ kind.list_field: objects }));
+            } else {
+                println!("{} {}(s)", objects.len(), kind.name);
+                for o in &objects {
+                    println!("{}", serde_json::to_string(o).unwrap_or_default());
+                }
+            }
+        }
+        CatalogCommand::Show { kind, key } => {
+            let object = catalog::get(store, catalog_kind(kind)?, key)?;
+            print_json(&object);
+        }
+        CatalogCommand::Put { kind, file } => {
+            let kind = catalog_kind(kind)?;
+            let object: serde_json::Value = read_json(file)?;
+            let stored = catalog::put(store, &Actor::local(Door::Cli), kind, &object)?;
+            if json {
+                print_json(&stored);
+            } else {
+                println!(
+                    "stored {} {}",
+                    kind.name,
+                    serde_json::to_string(&stored).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `groups ...`.
+pub fn groups(store: &Store, cmd: &GroupsCommand) -> Result<(), Failure> {
+    let actor = Actor::local(Door::Cli);
+    let (group, user, member) = match cmd {
+        GroupsCommand::AddMember { group, user } => (group, user, true),
+        GroupsCommand::RemoveMember { group, user } => (group, user, false),
+    };
+    let answer = directory::set_member(store, &actor, group, user, member)?;
+    print_json(&answer);
+    Ok(())
+}
+
 /// Reads a JSON document from a file, or stdin for `-`.
 fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, Failure> {
     let mut text = String::new();
@@ -189,7 +293,7 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, Failure> 
     read.map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
     serde_json::from_str(&text).map_err(|e| {
         Failure::Usage(format!(
-            "{}: not a valid policy document: {e}",
+            "{}: not a valid JSON document: {e}",
             file.display()
         ))
     })

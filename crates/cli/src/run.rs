@@ -139,6 +139,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Alerts(cmd) => crate::response::alerts(cli.json, &store, cmd)?,
         Command::Policies(cmd) => crate::response::policies(cli.json, &store, cmd)?,
         Command::Audit(args) => crate::response::audit(cli.json, &store, args)?,
+        Command::Catalog(cmd) => crate::response::catalog(cli.json, &store, cmd)?,
+        Command::Groups(cmd) => crate::response::groups(&store, cmd)?,
         // Answered before the database is opened.
         Command::Enums { .. } => {}
         Command::Stats => {

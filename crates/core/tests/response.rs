@@ -1244,3 +1244,68 @@ fn lists_feed_policy_filters() {
         );
     }
 }
+
+#[test]
+fn group_terms_see_the_groups_of_the_connection_user() {
+    use ueba_core::response::catalog::{self, directory};
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let target = alerts::query(&store, &all_statuses()).expect("alerts")[0].clone();
+    let user = target.related_entities.users[0].clone();
+    let of_user = |found: &[ueba_core::response::alerts::Alert]| {
+        found
+            .iter()
+            .filter(|a| a.related_entities.users[0] == user)
+            .count()
+    };
+    let mine = of_user(&alerts::query(&store, &all_statuses()).expect("alerts"));
+    // An analyst's group, empty at first: a group: term matches nobody.
+    let groups = catalog::kind("group").expect("kind");
+    let night = catalog::create(
+        &store,
+        &me,
+        groups,
+        None,
+        &serde_json::json!({"name": "night-shift", "description": "on call at night"}),
+    )
+    .expect("group");
+    let on_group = policy("night shift", 3, &["group:night-shift"]);
+    assert!(policies::preview(&store, &on_group, 1000)
+        .expect("preview")
+        .is_empty());
+    // The connection user appears as a Lacework user; once a member, their alerts match.
+    let member = directory::discovered_user_uuid(&user);
+    let group_uuid = night["uuid"].as_str().expect("uuid");
+    let after = directory::set_member(&store, &me, group_uuid, &member, true).expect("member");
+    assert_eq!(after["user_count"], 1);
+    let matched = policies::preview(&store, &on_group, 1000).expect("preview");
+    assert_eq!(matched.len(), mine);
+    assert_eq!(of_user(&matched), mine);
+    // Role groups come from the connections: the user's role names a group they are in.
+    let roles: Vec<String> = store
+        .read(|c| {
+            c.query_row(
+                "SELECT user_roles FROM connections WHERE user = ?1 AND user_roles <> '' LIMIT 1",
+                [&user],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(ueba_core::StoreError::from)
+        })
+        .map(|r| r.split(';').map(str::to_owned).collect())
+        .unwrap_or_default();
+    if let Some(role) = roles.first() {
+        let by_role = policies::preview(
+            &store,
+            &policy("role group", 3, &[&format!("group:{role}")]),
+            1000,
+        )
+        .expect("preview");
+        assert!(of_user(&by_role) > 0, "group:{role} matches {user}");
+    }
+    // Removing the member is audited and ends the match.
+    directory::set_member(&store, &me, group_uuid, &member, false).expect("remove");
+    assert!(policies::preview(&store, &on_group, 1000)
+        .expect("preview")
+        .is_empty());
+    assert_eq!(audit_count(&store, group_uuid), 3);
+}

@@ -85,37 +85,48 @@ impl<P: Permission> FromRequestParts<ApiState> for Caller<P> {
         parts: &mut Parts,
         state: &ApiState,
     ) -> Result<Self, Self::Rejection> {
-        let principal = authenticate(parts, state).map_err(|e| {
-            if e.status == StatusCode::UNAUTHORIZED {
-                LaceworkError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "missing or invalid token: send Authorization: Bearer <token> with a token from POST /auth/api/v1/oauth/token",
-                )
-            } else {
-                LaceworkError::from(e)
-            }
-        })?;
-        if !P::ROLES.contains(&principal.role) {
-            return Err(LaceworkError::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "{} needs the role {}; this token has {}",
-                    P::WHAT,
-                    P::ROLES
-                        .iter()
-                        .map(|r| r.scope())
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                    principal.role.scope()
-                ),
-            ));
-        }
+        let (actor, role) = admit(parts, state, P::ROLES, P::WHAT)?;
         Ok(Caller {
-            actor: actor_of(&principal, parts),
-            role: principal.role,
+            actor,
+            role,
             _permission: PhantomData,
         })
     }
+}
+
+/// Admits a caller whose role is one of `roles` (for `what`, named in the 403 message): 401
+/// without a valid Bearer token, 403 for another role; both as `{"message": ...}`.
+pub fn admit(
+    parts: &Parts,
+    state: &ApiState,
+    roles: &[Role],
+    what: &str,
+) -> Result<(Actor, Role), LaceworkError> {
+    let principal = authenticate(parts, state).map_err(|e| {
+        if e.status == StatusCode::UNAUTHORIZED {
+            LaceworkError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing or invalid token: send Authorization: Bearer <token> with a token from POST /auth/api/v1/oauth/token",
+            )
+        } else {
+            LaceworkError::from(e)
+        }
+    })?;
+    if !roles.contains(&principal.role) {
+        return Err(LaceworkError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "{what} needs the role {}; this token has {}",
+                roles
+                    .iter()
+                    .map(|r| r.scope())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                principal.role.scope()
+            ),
+        ));
+    }
+    Ok((actor_of(&principal, parts), principal.role))
 }
 
 fn actor_of(principal: &Principal, parts: &Parts) -> Actor {

@@ -46,7 +46,10 @@
 //!
 //! - `user`, `group`, `role`, `host`, `account` compare names case-insensitively (ASCII letters)
 //!   and accept globs (below). `group` and `role` match when **any** of the user's groups or
-//!   roles matches. `account` never matches a connection without a target account.
+//!   roles matches. A user's groups are the Lacework groups (`/api/v1/groups`) of the Lacework
+//!   user whose `source_user_id` is the connection's user: the groups analysts manage, and one
+//!   group per connection role holding the users seen with it (see `catalog::directory`).
+//!   `account` never matches a connection without a target account.
 //! - `type` is an exact, case-insensitive comparison (`type:ssh` matches `SSH`); no globs.
 //! - `source` takes an IPv4 or IPv6 address (`source:192.0.2.7`, `source:2001:db8::1`, the same
 //!   as a `/32` or `/128` network) or a network in CIDR notation (`source:10.0.0.0/8`,

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod catalog;
 pub mod enums;
 pub mod filter;
 pub mod investigation;

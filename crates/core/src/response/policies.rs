@@ -360,6 +360,7 @@ struct AlertFacts {
     uuid: String,
     connection_id: Option<String>,
     user: String,
+    groups: Vec<String>,
     roles: Vec<String>,
     host: String,
     account: Option<String>,
@@ -378,7 +379,7 @@ fn winner<'a>(
 ) -> Option<&'a Policy> {
     let subject = Subject {
         user: &facts.user,
-        groups: &[],
+        groups: &facts.groups,
         roles: &facts.roles,
         host: &facts.host,
         account: facts.account.as_deref(),
@@ -408,6 +409,7 @@ fn facts_of(c: &rusqlite::Connection, uuid: &str) -> rusqlite::Result<Option<Ale
             uuid: r.get(0)?,
             connection_id: r.get(1)?,
             user: r.get(2)?,
+            groups: Vec::new(),
             roles: roles
                 .split(';')
                 .filter(|s| !s.is_empty())
@@ -422,7 +424,12 @@ fn facts_of(c: &rusqlite::Connection, uuid: &str) -> rusqlite::Result<Option<Ale
             score: r.get(10)?,
         })
     })
-    .optional()
+    .optional()?
+    .map(|mut facts| {
+        facts.groups = super::catalog::directory::group_names_of(c, &facts.user)?;
+        Ok(facts)
+    })
+    .transpose()
 }
 
 /// Evaluates the policies against new alerts (inside the transaction that raised them) and
@@ -434,6 +441,8 @@ pub fn apply_to_new_alerts(
     if alert_uuids.is_empty() {
         return Ok(0);
     }
+    // New connections may bring users and roles that `group:` terms must see.
+    super::catalog::directory::sync_on(tx)?;
     let mut compiled = Vec::new();
     for p in list_on(tx, true)? {
         // A stored policy always compiled when it was saved.
