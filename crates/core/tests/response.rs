@@ -1309,3 +1309,83 @@ fn group_terms_see_the_groups_of_the_connection_user() {
         .is_empty());
     assert_eq!(audit_count(&store, group_uuid), 3);
 }
+
+#[test]
+fn token_and_workflow_updates_refuse_bad_fields_and_change_nothing() {
+    use ueba_core::auth::Role;
+    use ueba_core::response::tokens::{self, CreateTokenRequest, UpdateTokenRequest};
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let token = tokens::create(
+        &store,
+        &me,
+        Role::Admin,
+        &CreateTokenRequest {
+            name: "ci".into(),
+            ..CreateTokenRequest::default()
+        },
+    )
+    .expect("token");
+    let refused = |request: UpdateTokenRequest, field: &str| match tokens::update(
+        &store,
+        &me,
+        Role::Admin,
+        &token.uuid,
+        &request,
+    ) {
+        Err(ResponseError::Invalid { field: f, reason }) => {
+            assert_eq!(f, field, "{reason}");
+        }
+        other => panic!("{field}: {other:?}"),
+    };
+    refused(
+        UpdateTokenRequest {
+            role: Some(99),
+            ..UpdateTokenRequest::default()
+        },
+        "role",
+    );
+    refused(
+        UpdateTokenRequest {
+            status: Some(7),
+            ..UpdateTokenRequest::default()
+        },
+        "status",
+    );
+    refused(
+        UpdateTokenRequest {
+            attributes_to_delete: vec!["name".into()],
+            ..UpdateTokenRequest::default()
+        },
+        "attributes_to_delete",
+    );
+    refused(
+        UpdateTokenRequest {
+            name: Some("  ".into()),
+            ..UpdateTokenRequest::default()
+        },
+        "name",
+    );
+    let listed = tokens::list(&store, &me, Role::Admin, true).expect("list");
+    let kept = listed.iter().find(|t| t.uuid == token.uuid).expect("token");
+    assert_eq!(
+        (kept.name.as_str(), kept.role, kept.status),
+        ("ci", token.role, token.status)
+    );
+    assert_eq!(audit_count(&store, &token.uuid), 1, "only the creation");
+
+    let flow = workflows::create(&store, &me, &workflow("approve blocks")).expect("workflow");
+    let mut fields = serde_json::Map::new();
+    fields.insert("colour".into(), serde_json::json!("red"));
+    assert!(matches!(
+        workflows::update(&store, &me, &flow.uuid, &fields),
+        Err(ResponseError::Invalid { ref field, ref reason }) if field == "workflow" && reason.contains("colour")
+    ));
+    let mut fields = serde_json::Map::new();
+    fields.insert("approval_ttl_sec".into(), serde_json::json!("a day"));
+    assert!(matches!(
+        workflows::update(&store, &me, &flow.uuid, &fields),
+        Err(ResponseError::Invalid { .. })
+    ));
+    assert_eq!(workflows::get(&store, &flow.uuid).expect("get"), flow);
+}
