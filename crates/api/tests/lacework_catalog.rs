@@ -571,6 +571,19 @@ async fn connection_users_are_users_and_their_roles_groups() {
     assert_eq!(updated["group"]["description"], "DBAs");
     assert_eq!(updated["uuid"], g);
 
+    // A user update guarded by record_update_time: the current one passes, a stale one is 409.
+    let user = users[0]["uuid"].as_str().expect("uuid").to_owned();
+    let seen = users[0]["record_update_time"].clone();
+    let path = format!("/api/v1/users/{user}");
+    let change = |name: &str| json!({"record_update_time": seen, "user": {"display_name": name}});
+    let (status, first) = call(&f.app, "PUT", &path, Some(&f.admin), Some(change("First"))).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_ne!(first["record_update_time"], seen);
+    let (status, body) = call(&f.app, "PUT", &path, Some(&f.admin), Some(change("Second"))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (_, now) = call(&f.app, "GET", &path, Some(&f.admin), None).await;
+    assert_eq!(now["display_name"], "First");
+
     // A user made over the API must not stand for a connection user that already has one.
     let taken = users[0]["source_user_id"].clone();
     let (status, body) = call(

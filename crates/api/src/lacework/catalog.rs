@@ -205,6 +205,10 @@ pub fn openapi_parts() -> (Map<String, Value>, Map<String, Value>) {
             },
             "security": [{"bearer": []}],
         });
+        if op.method != "GET" {
+            operation["responses"]["409"] =
+                error_response("The object changed since it was read (a stale record_update_time)");
+        }
         if let (Some(schema), false) = (&op.request_schema, op.method == "GET") {
             operation["requestBody"] = json!({
                 "required": true,

@@ -934,14 +934,21 @@ pub fn update(
         "update_time",
         "updater_uuid",
         "updater_display_name",
+        "record_update_time",
     ];
     let prefix = wrapper.unwrap_or("");
     store.write(|c| {
         let tx = c.transaction()?;
         let before = read(&tx, kind, key)?.ok_or_else(|| not_found(kind, key))?;
+        // Users carry `record_update_time` (the seed's guard against lost updates).
+        let version = |o: &Value| {
+            o.get("record_update_time")
+                .or_else(|| o.get("update_time"))
+                .and_then(Value::as_i64)
+        };
         if let (Some(expected), Some(stored)) = (
             body.get("record_update_time").and_then(Value::as_i64).filter(|t| *t != 0),
-            before.get("update_time").and_then(Value::as_i64),
+            version(&before),
         ) {
             if expected != stored {
                 return Err(ResponseError::Conflict(format!(
@@ -969,7 +976,11 @@ pub fn update(
             }
         }
         let stored_time = before.get("update_time").and_then(Value::as_i64).unwrap_or(0);
-        stamp(kind, &mut fields, actor, now_ms().max(stored_time + 1), false);
+        let now = now_ms().max(stored_time + 1);
+        stamp(kind, &mut fields, actor, now, false);
+        if fields.contains_key("record_update_time") {
+            fields.insert("record_update_time".into(), now.into());
+        }
         let mut after = Value::Object(fields);
         hash_secrets(kind, &mut after);
         contract::check_object(kind.schema, &after, prefix)?;
