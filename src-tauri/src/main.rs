@@ -145,6 +145,13 @@ fn main() {
             response_commands::preview_policy,
             response_commands::query_audit,
             response_commands::get_audit_event,
+            response_commands::list_workflows,
+            response_commands::query_workflow_runs,
+            response_commands::get_workflow_run,
+            response_commands::answer_workflow_run,
+            response_commands::list_api_tokens,
+            response_commands::create_api_token,
+            response_commands::update_api_token,
         ])
         .build(tauri::generate_context!());
     let app = match app {

@@ -1,12 +1,13 @@
-//! The response loop commands: alerts and their investigation, response policies, the audit
-//! trail, and the enum names the UI shows. Each is a thin call into `ueba_core::response`; every
-//! change is made as the person at this machine ([`Actor::local`] through [`Door::Desktop`]), so
-//! it lands in the audit trail with the desktop as its door.
+//! The response loop commands: alerts and their investigation, response policies, workflow runs
+//! waiting for an answer, API tokens, the audit trail, and the enum names the UI shows. Each is a
+//! thin call into `ueba_core::response`; every change is made as the person at this machine
+//! ([`Actor::local`] through [`Door::Desktop`]), so it lands in the audit trail with the desktop
+//! as its door.
 
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
-use ueba_core::auth;
+use ueba_core::auth::{self, Role};
 use ueba_core::response::alerts::{self, Alert, AlertFilter};
 use ueba_core::response::audit::{self, Actor, AuditEvent, AuditFilter, Door};
 use ueba_core::response::enums::{self, EnumDef};
@@ -16,6 +17,8 @@ use ueba_core::response::investigation::{
     PerformInvestigationActionResponse, UpdateOwner,
 };
 use ueba_core::response::policies::{self, Policy, PolicyUpdate};
+use ueba_core::response::tokens::{self, CreateTokenRequest, Token, UpdateTokenRequest};
+use ueba_core::response::workflows::{self, AnswerRequest, RunFilter, Workflow, WorkflowRun};
 
 use crate::commands::blocking;
 use crate::error::CommandError;
@@ -29,6 +32,12 @@ const PREVIEW_SHOWN: usize = 20;
 /// Who makes a change from this window: the operating-system user, through the desktop door.
 fn actor() -> Actor {
     Actor::local(Door::Desktop)
+}
+
+/// The local role behind [`actor`]'s TokenRole: what token rules and workflow recipients
+/// (`role:NAME`) check.
+fn caller_role(actor: &Actor) -> Role {
+    tokens::local_role(actor.role).unwrap_or(Role::ConnectionsView)
 }
 
 /// One key of the policy filter language, for the editor's help (`filter::TERM_KEYS`).
@@ -207,4 +216,88 @@ pub async fn get_audit_event(
 ) -> Result<AuditEvent, CommandError> {
     let store = state.store()?;
     blocking(move || audit::get(&store, &uuid)).await
+}
+
+/// Every workflow, oldest first.
+#[tauri::command]
+pub async fn list_workflows(state: State<'_, AppState>) -> Result<Vec<Workflow>, CommandError> {
+    let store = state.store()?;
+    blocking(move || workflows::list(&store)).await
+}
+
+/// Workflow runs matching `filter`, newest first; runs past their approval TTL are ended first.
+#[tauri::command]
+pub async fn query_workflow_runs(
+    state: State<'_, AppState>,
+    filter: RunFilter,
+) -> Result<Vec<WorkflowRun>, CommandError> {
+    let store = state.store()?;
+    blocking(move || workflows::query_runs(&store, &filter)).await
+}
+
+/// One workflow run.
+#[tauri::command]
+pub async fn get_workflow_run(
+    state: State<'_, AppState>,
+    uuid: String,
+) -> Result<WorkflowRun, CommandError> {
+    let store = state.store()?;
+    blocking(move || workflows::get_run(&store, &uuid)).await
+}
+
+/// Answers a PENDING run; refused when it is no longer pending, when this machine's user is not
+/// among its recipients, or without a justification its workflow requires.
+#[tauri::command]
+pub async fn answer_workflow_run(
+    state: State<'_, AppState>,
+    uuid: String,
+    request: AnswerRequest,
+) -> Result<WorkflowRun, CommandError> {
+    let store = state.store()?;
+    blocking(move || {
+        let actor = actor();
+        let role = caller_role(&actor);
+        workflows::answer(&store, &actor, role.scope(), &uuid, &request)
+    })
+    .await
+}
+
+/// The API tokens this machine's user may see, suspended ones included (never their secrets).
+#[tauri::command]
+pub async fn list_api_tokens(state: State<'_, AppState>) -> Result<Vec<Token>, CommandError> {
+    let store = state.store()?;
+    blocking(move || {
+        let actor = actor();
+        tokens::list(&store, &actor, caller_role(&actor), true)
+    })
+    .await
+}
+
+/// Creates an API token; the answer is the only place its secret ever appears.
+#[tauri::command]
+pub async fn create_api_token(
+    state: State<'_, AppState>,
+    request: CreateTokenRequest,
+) -> Result<Token, CommandError> {
+    let store = state.store()?;
+    blocking(move || {
+        let actor = actor();
+        tokens::create(&store, &actor, caller_role(&actor), &request)
+    })
+    .await
+}
+
+/// Changes a token's fields that `request` sets (its status suspends or reactivates it).
+#[tauri::command]
+pub async fn update_api_token(
+    state: State<'_, AppState>,
+    uuid: String,
+    request: UpdateTokenRequest,
+) -> Result<Token, CommandError> {
+    let store = state.store()?;
+    blocking(move || {
+        let actor = actor();
+        tokens::update(&store, &actor, caller_role(&actor), &uuid, &request)
+    })
+    .await
 }

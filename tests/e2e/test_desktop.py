@@ -19,7 +19,11 @@ and a fresh data directory. The test:
    free port and reads its URL from the page, gets a token (password grant, client in HTTP Basic)
    and calls the UEBA status endpoint from Python, finds that request with the account as caller on
    the Journal page, stops the listener (a new request then fails to connect), and exports the
-   local CA certificate (PEM) through the save dialog once HTTPS is ticked.
+   local CA certificate (PEM) through the save dialog once HTTPS is ticked;
+6. the response loop on the desktop: triages and closes an alert, finds it in the audit trail, edits
+   a policy, opens the Workflows inbox (its runs or its empty state), creates an API token in
+   Settings (its secret shown once) and suspends it, and answers a workflow run started through the
+   REST listener (a missing justification is refused with the core's reason, then it is approved).
 
 Prints `N passed, M failed` last and exits non-zero on any failure.
 """
@@ -755,6 +759,25 @@ def main() -> int:
 
         runner.step("Policies: a bad term is named next to the form; test, create, then update one field", policy_editor)
 
+        def workflow_inbox() -> None:
+            s.click(wait_for("the Workflows nav button", lambda: s.find('[data-testid="nav-workflows"]')))
+            wait_for("the runs loaded", lambda: int_attr(s, '[data-testid="wf-total"]') is not None, timeout=20)
+            rows = s.find_all('[data-testid="wf-row"]')
+            if rows:
+                statuses = {s.attribute(r, "data-status") for r in rows}
+                assert statuses <= {"CREATED", "PENDING"}, f"the inbox shows statuses {statuses}"
+                print(f"     {len(rows)} runs waiting for an answer", flush=True)
+            else:
+                empty = s.text(wait_for("the empty state", lambda: s.find('[data-testid="wf-empty"]')))
+                assert "No workflow runs are waiting for an answer" in empty, f"unexpected empty state {empty!r}"
+                print(f"     {' '.join(empty.split())[:120]}", flush=True)
+            detail = s.text(s.find('[data-testid="wf-detail"]') or "")
+            assert "Select a run" in detail, f"unexpected detail panel {detail!r}"
+            time.sleep(0.3)
+            screenshot(artifacts, "07e-workflows")
+
+        runner.step("Workflows: the inbox renders (runs waiting for an answer, or its empty state)", workflow_inbox)
+
         def delete_refused() -> None:
             s.click(wait_for("the Datasets nav button", lambda: s.find('[data-testid="nav-datasets"]')))
             row = f'[data-testid="ds-row"][data-id="{state["dataset"]}"]'
@@ -834,6 +857,60 @@ def main() -> int:
 
         runner.step("Settings: add an OAuth client; its secret is shown once", add_client)
 
+        token_name = "e2e-token"
+
+        def api_token() -> None:
+            row_css = f'[data-testid="token-row"][data-name="{token_name}"]'
+            field = wait_for("the token name field", lambda: s.find('[data-testid="token-name"]'))
+            s.execute("arguments[0].scrollIntoView({block: 'center'});", [{ELEMENT_KEY: field}], idempotent=True)
+            s.send_keys(field, token_name)
+            picked = s.execute(
+                """
+                const select = document.querySelector('[data-testid="token-role"]');
+                const option = [...select.options].find((o) => o.textContent.trim().startsWith(arguments[0] + ' '));
+                if (!option) return false;
+                option.selected = true;
+                select.dispatchEvent(new Event('change', { bubbles: true }));
+                return true;
+                """,
+                ["ANALYST"],
+                idempotent=True,
+            )
+            assert picked, "ANALYST is not offered as a token role"
+            s.send_keys(wait_for("the lifetime field", lambda: s.find('[data-testid="token-ttl"]')), "2")
+            expires = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 2 * 86400))
+            s.click(wait_for("the Create token button", lambda: s.find('[data-testid="token-create"]')), retry=False)
+            box = wait_for("the token secret box", lambda: s.find('[data-testid="token-secret-box"]'), timeout=20)
+            text = s.text(box)
+            assert "shown only now" in text and "not be shown again" in text, f"the box does not warn: {text!r}"
+            secret_field = s.find('[data-testid="token-new-secret"]')
+            assert secret_field is not None, "the box has no secret field"
+            secret = str(s.cmd("GET", f"/element/{secret_field}/property/value") or "")
+            assert len(secret) >= 20, f"the box shows no secret: {secret!r}"
+            assert s.find('[data-testid="token-copy-secret"]'), "no copy button next to the secret"
+            row = wait_for("the token in the list", lambda: s.find(f'{row_css}[data-status="ACTIVE"]'), timeout=15)
+            cells = s.text(row)
+            assert "ANALYST" in cells and expires in cells, f"unexpected token row {cells!r} (expected ANALYST, {expires})"
+            s.execute(
+                "document.querySelector('[data-testid=\"token-secret-box\"]').scrollIntoView({block: 'center'});",
+                idempotent=True,
+            )
+            time.sleep(0.5)
+            screenshot(artifacts, "08b-api-token")
+            s.click(wait_for("the dismiss button", lambda: s.find('[data-testid="token-secret-dismiss"]')), retry=False)
+            wait_for("the token secret box to go", lambda: s.find('[data-testid="token-secret-box"]') is None, timeout=10)
+            shown = s.execute("return document.documentElement.outerHTML.includes(arguments[0]);", [secret], idempotent=True)
+            assert shown is False, "the token secret is still on the page"
+            # Suspending revokes it; the row then offers Activate.
+            s.click(wait_for("the Suspend button", lambda: s.find(f'{row_css} [data-testid="token-suspend"]')), retry=False)
+            suspended = wait_for("the token to show SUSPENDED", lambda: s.find(f'{row_css}[data-status="SUSPENDED"]'), timeout=15)
+            status = s.text(s.find(f'{row_css} [data-testid="token-status"]') or "")
+            assert status.strip() == "SUSPENDED", f"status shown as {status!r}"
+            assert s.find(f'{row_css} [data-testid="token-activate"]'), "a suspended token offers no Activate"
+            print(f"     {' '.join(s.text(suspended).split())}", flush=True)
+
+        runner.step("Settings: create an API token (secret shown once), then suspend it", api_token)
+
         def set_port(port: int) -> None:
             field = wait_for("the port field", lambda: s.find('[data-testid="listener-port"]'))
             s.clear(field)
@@ -898,9 +975,90 @@ def main() -> int:
                 {"Authorization": f"Bearer {token['access_token']}"},
             )
             assert status == 200, f"ueba/status answered {status}: {body!r}"
+            state["access_token"] = token["access_token"]
             print(f"     ueba/status: {json.dumps(body)[:160]}", flush=True)
 
         runner.step("REST: password-grant token, then GET ueba/status answers 200", call_api)
+
+        def start_workflow_run() -> None:
+            url, bearer = state["url"], {"Authorization": f"Bearer {state['access_token']}", "Content-Type": "application/json"}
+            alerts = s.execute(
+                "return window.__TAURI_INTERNALS__.invoke('query_alerts', {filter: {start_time: null, end_time: null,"
+                " statuses: [], user: null, limit: 1, offset: null}});",
+                idempotent=True,
+            )
+            assert alerts, "no open alert to start a workflow run on"
+            alert = alerts[0]["uuid"]
+            status, workflow = http_call(
+                "POST",
+                f"{url}/api/v1/workflows",
+                bearer,
+                json.dumps({"name": "e2e approval", "justification_required": True}).encode(),
+            )
+            assert status == 201 and isinstance(workflow, dict), f"creating the workflow answered {status}: {workflow!r}"
+            status, run = http_call(
+                "POST",
+                f"{url}/api/v1/workflow_runs",
+                bearer,
+                json.dumps({"workflow_run": {"workflow_uuid": workflow["uuid"], "details": {"alert_uuid": alert}}}).encode(),
+            )
+            assert status == 200 and isinstance(run, dict), f"starting the run answered {status}: {run!r}"
+            assert run.get("status") == 2, f"the new run has status {run.get('status')} (PENDING is 2)"
+            state["run"], state["run_alert"] = run["uuid"], alert
+            print(f"     run {run['uuid']} of workflow {workflow['uuid']} on alert {alert}", flush=True)
+
+        runner.step("REST: create a workflow that needs a justification and start a run on an open alert", start_workflow_run)
+
+        def answer_workflow_run() -> None:
+            run = state["run"]
+            row_css = f'[data-testid="wf-row"][data-id="{run}"]'
+            s.click(wait_for("the Workflows nav button", lambda: s.find('[data-testid="nav-workflows"]')))
+            wait_for("the pending run in the inbox", lambda: s.find(f'{row_css}[data-status="PENDING"]'), timeout=20)
+            s.click(wait_for("the run's open button", lambda: s.find(f"{row_css} button.link")))  # selecting is safe to repeat
+            wait_for("the run's details", lambda: s.find(f'[data-testid="wf-detail"][data-id="{run}"]'), timeout=15)
+            alert = s.text(wait_for("the run's alert", lambda: s.find('[data-testid="wf-alert"]')))
+            assert alert.strip() == state["run_alert"], f"the run shows alert {alert!r}"
+            expires = s.text(s.find('[data-testid="wf-expires"]') or "")
+            assert "UTC (in " in expires, f"unexpected expiry {expires!r}"
+            answers = [s.text(e).strip() for e in s.find_all('label.choice strong')]
+            assert answers == ["Approve", "Deny", "Unsure"], f"answers offered: {answers}"
+            s.click(wait_for("the Approve answer", lambda: s.find('[data-testid="wf-answer-0"]')))  # safe to repeat
+            # Without the justification the workflow requires, the core refuses and says why (a
+            # refused answer changes nothing, so the click is safe to repeat).
+            s.click(wait_for("an enabled Submit button", lambda: s.find('[data-testid="wf-answer-submit"]:not([disabled])')))
+            error = s.text(wait_for("the refusal next to the form", lambda: s.find('[data-testid="wf-answer-error"]'), timeout=15))
+            assert "justification" in error, f"unexpected refusal {error!r}"
+            assert s.find(f'[data-testid="wf-detail"][data-id="{run}"][data-status="PENDING"]'), "the refused answer changed the run"
+            print(f"     refused: {error.strip()}", flush=True)
+            s.send_keys(wait_for("the justification field", lambda: s.find('[data-testid="wf-justification"]')), "e2e: checked with the user")
+            success_css = f'[data-testid="wf-detail"][data-id="{run}"][data-status="SUCCESS"]'
+            submit_css = '[data-testid="wf-answer-submit"]:not([disabled])'
+            try:
+                s.click(wait_for("an enabled Submit button", lambda: s.find(submit_css)), retry=False)
+            except WebDriverError as e:
+                if "Remote end closed connection" not in str(e):
+                    raise
+                # The click may have landed: an answered run hides the form, so click again only
+                # while the run still waits.
+                target = wait_for(
+                    "the answer, or the form ready again",
+                    lambda: "answered" if s.find(success_css) else s.find(submit_css),
+                    timeout=15,
+                )
+                if target != "answered":
+                    print(f"     (submitting again after: {e})", flush=True)
+                    s.click(target, retry=False)
+            wait_for("the run to show SUCCESS", lambda: s.find(success_css), timeout=15)
+            done = s.text(wait_for("the outcome message", lambda: s.find('[data-testid="wf-answer-done"]')))
+            assert "Approve" in done and "SUCCESS" in done, f"unexpected outcome message {done!r}"
+            wait_for("the answered run to leave the inbox", lambda: s.find(row_css) is None, timeout=15)
+            s.click(wait_for("the show-all toggle", lambda: s.find('[data-testid="wf-show-all"]')), retry=False)
+            wait_for("the run listed as SUCCESS", lambda: s.find(f'{row_css}[data-status="SUCCESS"]'), timeout=15)
+            print(f"     {done.strip()}", flush=True)
+            time.sleep(0.5)
+            screenshot(artifacts, "09b-workflow-answered")
+
+        runner.step("Workflows: a missing justification is refused with the reason, then the run is approved", answer_workflow_run)
 
         def journal() -> None:
             s.click(wait_for("the Journal nav button", lambda: s.find('[data-testid="nav-journal"]')))

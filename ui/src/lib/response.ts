@@ -1,12 +1,14 @@
 // Typed wrappers around the response loop commands of src-tauri/src/response_commands.rs
-// (alerts, investigation, policies, audit, enum names) and the helpers the Alerts, Policies and
-// Audit pages share. Every type comes from the Rust definitions through ts-rs (./bindings).
+// (alerts, investigation, policies, workflow runs, API tokens, audit, enum names) and the helpers
+// the Alerts, Policies, Workflows, Audit and Settings pages share. Every type comes from the Rust definitions through ts-rs (./bindings).
 import { invoke } from "@tauri-apps/api/core";
 
 import type { Alert } from "./bindings/Alert";
 import type { AlertFilter } from "./bindings/AlertFilter";
+import type { AnswerRequest } from "./bindings/AnswerRequest";
 import type { AuditEvent } from "./bindings/AuditEvent";
 import type { AuditFilter } from "./bindings/AuditFilter";
+import type { CreateTokenRequest } from "./bindings/CreateTokenRequest";
 import type { EnumDef } from "./bindings/EnumDef";
 import type { InvestigationAction } from "./bindings/InvestigationAction";
 import type { InvestigationHistoryItem } from "./bindings/InvestigationHistoryItem";
@@ -15,8 +17,13 @@ import type { PerformInvestigationActionResponse } from "./bindings/PerformInves
 import type { Policy } from "./bindings/Policy";
 import type { PolicyPreview } from "./bindings/PolicyPreview";
 import type { PolicyUpdate } from "./bindings/PolicyUpdate";
+import type { RunFilter } from "./bindings/RunFilter";
 import type { TermKeyHelp } from "./bindings/TermKeyHelp";
+import type { Token } from "./bindings/Token";
 import type { UpdateOwner } from "./bindings/UpdateOwner";
+import type { UpdateTokenRequest } from "./bindings/UpdateTokenRequest";
+import type { Workflow } from "./bindings/Workflow";
+import type { WorkflowRun } from "./bindings/WorkflowRun";
 
 // ---- Integer enums --------------------------------------------------------------------------
 //
@@ -36,12 +43,24 @@ export const ENUM = {
   enumStatus: "proto.EnumStatus",
   policyType: "proto.PolicyType",
   tokenRole: "TokenRole",
+  runStatus: "WorkflowRunStatus",
+  workflowAction: "WorkflowActionRun",
 } as const;
 
 /** Alert status values (AlertStatus). */
 export const ALERT_OPEN = 1;
 export const ALERT_IN_PROGRESS = 2;
 export const ALERT_CLOSED = 3;
+
+/** Workflow run status values (WorkflowRunStatus). */
+export const RUN_CREATED = 1;
+export const RUN_PENDING = 2;
+export const RUN_SUCCESS = 3;
+export const RUN_FAILURE = 4;
+
+/** Token status values (proto.EnumStatus): only ACTIVE tokens are accepted. */
+export const STATUS_ACTIVE = 2;
+export const STATUS_SUSPENDED = 3;
 
 /** The enumerations by name, with lookups. */
 export class Enums {
@@ -83,6 +102,11 @@ export function label(name: string): string {
 /** CSS class of a severity (1 info … 5 critical). */
 export function severityClass(severity: number): string {
   return ["sev-none", "sev-info", "sev-low", "sev-medium", "sev-high", "sev-critical"][n(severity)] ?? "sev-none";
+}
+
+/** CSS class of a workflow run status. */
+export function runStatusClass(status: number): string {
+  return ["st-none", "st-created", "st-open", "st-success", "st-failure", "st-unsure"][n(status)] ?? "st-none";
 }
 
 /** CSS class of an alert status. */
@@ -179,4 +203,68 @@ export function isConflict(message: string): boolean {
 /** Who an alert can be assigned to: the local accounts, with the uuid `update_owner` expects. */
 export function alertOwnerChoices(): Promise<UpdateOwner[]> {
   return invoke<UpdateOwner[]>("alert_owner_choices");
+}
+
+/** Every workflow, oldest first. */
+export function listWorkflows(): Promise<Workflow[]> {
+  return invoke<Workflow[]>("list_workflows");
+}
+
+/** Workflow runs with one of `statuses` (WorkflowRunStatus names; empty: every status), newest first. */
+export function queryWorkflowRuns(statuses: string[]): Promise<WorkflowRun[]> {
+  const filter: RunFilter = {
+    status: statuses.length > 0 ? statuses.join(",") : null,
+    workflow_uuid: null,
+    user_uuid: null,
+    app_protocol: null,
+    app_host: null,
+    app_port: null,
+    app_uuid: null,
+  };
+  return invoke<WorkflowRun[]>("query_workflow_runs", { filter });
+}
+
+export function getWorkflowRun(uuid: string): Promise<WorkflowRun> {
+  return invoke<WorkflowRun>("get_workflow_run", { uuid });
+}
+
+/** Answers a pending run with the answer at `answerIndex` of its `answers`; resolves to the run with its outcome. */
+export function answerWorkflowRun(uuid: string, answerIndex: number, justification: string): Promise<WorkflowRun> {
+  const request: AnswerRequest = {
+    account_name: "",
+    answer_index: String(answerIndex),
+    justification,
+    mfa_passcode: "",
+    token: 0,
+    uuid,
+  };
+  return invoke<WorkflowRun>("answer_workflow_run", { uuid, request });
+}
+
+/** The API tokens this machine's user may see, suspended ones included (no secrets). */
+export function listApiTokens(): Promise<Token[]> {
+  return invoke<Token[]>("list_api_tokens");
+}
+
+/**
+ * Creates an ACTIVE API token with TokenRole `role` (0: the creator's own) and a lifetime of `ttlSec`
+ * seconds (0: ten years). Its `secret` is in this answer only.
+ */
+export function createApiToken(name: string, description: string, role: number, ttlSec: number): Promise<Token> {
+  const request: CreateTokenRequest = { account_name: "", description, name, role, status: 0, ttl_sec: ttlSec };
+  return invoke<Token>("create_api_token", { request });
+}
+
+/** Sets a token's status (EnumStatus): SUSPENDED revokes it until it is ACTIVE again. */
+export function setApiTokenStatus(uuid: string, status: number): Promise<Token> {
+  const request: UpdateTokenRequest = {
+    account_name: "",
+    attributes_to_delete: [],
+    description: null,
+    name: null,
+    role: null,
+    status,
+    uuid,
+  };
+  return invoke<Token>("update_api_token", { uuid, request });
 }
