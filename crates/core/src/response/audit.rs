@@ -214,7 +214,14 @@ const COLUMNS: &str = "uuid, create_time, door, actor_uuid, actor_login, actor_n
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
     let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+    let method: String = r.get(9)?;
     let path: String = r.get(10)?;
+    // A change through the REST listener: the route it matched and the status it answered.
+    let route = super::catalog::contract::route_for(&method, &path);
+    let (matched_path, status) = match route {
+        Some(op) => (op.path.clone(), i64::from(op.success_status)),
+        None => (path.clone(), 200),
+    };
     Ok(AuditEvent {
         account_name: ACCOUNT_NAME.into(),
         auth_account_name: ACCOUNT_NAME.into(),
@@ -227,8 +234,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
         auth_role: r.get(6)?,
         auth_type: r.get(7)?,
         client_ip: r.get(8)?,
-        method: r.get(9)?,
-        matched_path: path.clone(),
+        method,
+        matched_path,
         path,
         op: r.get(11)?,
         object_type: r.get(12)?,
@@ -238,8 +245,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
         after: parse(r.get(16)?),
         expire_time_sec: 0,
         proto_version: "1.0".into(),
-        response_status: 200,
-        response_status_text: "OK".into(),
+        response_status: status,
+        response_status_text: if status == 201 { "Created" } else { "OK" }.into(),
         trace: String::new(),
     })
 }

@@ -79,5 +79,17 @@ pub(crate) fn merged<T: Serialize + DeserializeOwned>(
             fields.insert(name.clone(), value.clone());
         }
     }
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| invalid(e.to_string()))
+    // The error names the field that does not fit (`policy.priority`), not just the object.
+    serde_path_to_error::deserialize(serde_json::Value::Object(fields)).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        if path.is_empty() || path == "." {
+            invalid(reason)
+        } else {
+            ResponseError::Invalid {
+                field: format!("{field}.{path}"),
+                reason,
+            }
+        }
+    })
 }

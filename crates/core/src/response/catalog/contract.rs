@@ -138,6 +138,35 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
     CONTRACT.operations.values()
 }
 
+/// The operation a request for `method` and a concrete `path` matches (`{param}` segments
+/// match any one segment; a literal segment wins over a parameter, as in the router).
+pub fn route_for(method: &str, path: &str) -> Option<&'static Operation> {
+    let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    CONTRACT
+        .operations
+        .values()
+        .filter(|op| op.method.eq_ignore_ascii_case(method))
+        .filter_map(|op| {
+            let pattern: Vec<&str> = op.path.split('/').collect();
+            if pattern.len() != wanted.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (p, w) in pattern.iter().zip(&wanted) {
+                if p.starts_with('{') {
+                    continue;
+                }
+                if p != w {
+                    return None;
+                }
+                literal += 1;
+            }
+            Some((literal, op))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, op)| op)
+}
+
 /// The vendor's object schemas (`$defs`), by name.
 pub fn definitions() -> &'static Map<String, Value> {
     &CONTRACT.defs

@@ -512,7 +512,15 @@ pub fn wrapper(kind: &Kind, route: &str) -> Option<&'static str> {
         .get("properties")?
         .as_object()?
         .iter()
-        .find(|(_, p)| p.get("$ref").and_then(Value::as_str) == Some(target.as_str()))
+        .find(|(_, p)| {
+            // A whole-object field the contract marks deprecated (Create Connector's
+            // `connector`) is not the wrapper: the individual fields are.
+            p.get("$ref").and_then(Value::as_str) == Some(target.as_str())
+                && !p
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d.starts_with("Deprecated"))
+        })
         .map(|(name, _)| name.as_str())
 }
 
