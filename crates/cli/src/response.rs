@@ -195,23 +195,31 @@ fn catalog_kind(name: &str) -> Result<&'static catalog::Kind, Failure> {
 pub fn catalog(json: bool, store: &Store, cmd: &CatalogCommand) -> Result<(), Failure> {
     match cmd {
         CatalogCommand::Kinds => {
-            for kind in catalog::KINDS {
-                let routes: Vec<String> = kind
-                    .routes
-                    .iter()
-                    .filter_map(|(id, _)| catalog::contract::operation(id))
-                    .map(|op| format!("{} {}", op.method, op.path))
-                    .collect();
-                if json {
-                    print_json(&json!({
-                        "kind": kind.name, "schema": kind.schema, "key": kind.key, "routes": routes,
-                    }));
-                } else {
+            let kinds: Vec<serde_json::Value> = catalog::KINDS
+                .iter()
+                .map(|kind| {
+                    let routes: Vec<String> = kind
+                        .routes
+                        .iter()
+                        .filter_map(|(id, _)| catalog::contract::operation(id))
+                        .map(|op| format!("{} {}", op.method, op.path))
+                        .collect();
+                    json!({"kind": kind.name, "schema": kind.schema, "key": kind.key, "routes": routes})
+                })
+                .collect();
+            if json {
+                print_json(&json!({ "kinds": kinds }));
+            } else {
+                for k in &kinds {
+                    let routes: Vec<&str> = k["routes"]
+                        .as_array()
+                        .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+                        .unwrap_or_default();
                     println!(
                         "{:<22} {:<26} key {:<14} {}",
-                        kind.name,
-                        kind.schema,
-                        kind.key,
+                        k["kind"].as_str().unwrap_or(""),
+                        k["schema"].as_str().unwrap_or(""),
+                        k["key"].as_str().unwrap_or(""),
                         routes.join(", ")
                     );
                 }
@@ -219,25 +227,15 @@ pub fn catalog(json: bool, store: &Store, cmd: &CatalogCommand) -> Result<(), Fa
         }
         CatalogCommand::List { kind, filters } => {
             let kind = catalog_kind(kind)?;
-            let mut query = std::collections::BTreeMap::new();
-            for f in filters {
-                let (param, value) = f
-                    .split_once('=')
-                    .ok_or_else(|| Failure::Usage(format!("--where {f:?}: write PARAM=VALUE")))?;
-                if !kind.filters.iter().any(|k| k.param == param) {
-                    let known: Vec<&str> = kind.filters.iter().map(|k| k.param).collect();
-                    return Err(Failure::Usage(format!(
-                        "--where {param}: {} filters by {}",
-                        kind.name,
-                        if known.is_empty() {
-                            "nothing".to_owned()
-                        } else {
-                            known.join(", ")
-                        }
-                    )));
-                }
-                query.insert(param.to_owned(), value.to_owned());
-            }
+            let pairs = filters
+                .iter()
+                .map(|f| {
+                    f.split_once('=')
+                        .map(|(p, v)| (p.to_owned(), v.to_owned()))
+                        .ok_or_else(|| Failure::Usage(format!("--where {f:?}: write PARAM=VALUE")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let query = catalog::filters(kind, pairs)?;
             let objects = catalog::list(store, kind, &query)?;
             if json {
                 print_json(&json!({ kind.list_field: objects }));

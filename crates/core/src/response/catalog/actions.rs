@@ -8,8 +8,8 @@ use rusqlite::params;
 use serde_json::{json, Map, Value};
 
 use super::{
-    audit_change, contract, create, invalid, kind, not_found, read, redacted, update, write, Input,
-    Kind,
+    audit_change, contract, create, invalid, kind_named, not_found, read, redacted, update, write,
+    Input, Kind,
 };
 use crate::response::alerts::{self, AlertFilter};
 use crate::response::audit::{account_uuid, Actor};
@@ -34,8 +34,13 @@ fn text<'a>(body: &'a Map<String, Value>, field: &str) -> &'a str {
     body.get(field).and_then(Value::as_str).unwrap_or("")
 }
 
-fn other_kind(name: &str) -> Result<&'static Kind, ResponseError> {
-    kind(name).ok_or_else(|| ResponseError::Conflict(format!("kind {name} is missing")))
+/// The stored object of `kind` the body's `uuid` names.
+fn named_in_body(store: &Store, kind: &Kind, input: &Input) -> Result<Value, ResponseError> {
+    let body = body_of(input);
+    let uuid = text(&body, "uuid");
+    store
+        .read(|c| read(c, kind, uuid))?
+        .ok_or_else(|| not_found(kind, uuid))
 }
 
 /// "Get the account details": this workbench is the one account.
@@ -73,7 +78,7 @@ pub fn account(
 }
 
 fn onboarding_object(store: &Store) -> Result<Value, ResponseError> {
-    let kind = other_kind("onboarding")?;
+    let kind = kind_named("onboarding")?;
     Ok(store
         .read(|c| read(c, kind, ACCOUNT_NAME))?
         .unwrap_or_else(|| json!({ "completed_steps": [], "eula_signed": false })))
@@ -276,15 +281,10 @@ pub fn s3_bucket_policy(
 pub fn validate_data_export(
     store: &Store,
     _actor: &Actor,
-    _kind: &'static Kind,
+    kind: &'static Kind,
     input: &Input,
 ) -> Result<Value, ResponseError> {
-    let body = body_of(input);
-    let exports = other_kind("data_export")?;
-    let uuid = text(&body, "uuid");
-    let config = store
-        .read(|c| read(c, exports, uuid))?
-        .ok_or_else(|| not_found(exports, uuid))?;
+    let config = named_in_body(store, kind, input)?;
     let bucket = config["s3_bucket_name"].as_str().unwrap_or("");
     let account = config["s3_bucket_account_id"].as_str().unwrap_or("");
     let problem = bucket_name_problem(bucket)
@@ -301,7 +301,7 @@ pub fn validate_data_export(
                 .then(|| "data_export_types: choose at least one type of data to export".to_owned())
         });
     Ok(json!({
-        "uuid": uuid,
+        "uuid": config["uuid"],
         "status": if problem.is_some() { "INVALID" } else { "VALID" },
         "error_message": problem.unwrap_or_default(),
         "message": "checked locally; the bucket was not contacted",
@@ -313,15 +313,10 @@ pub fn validate_data_export(
 pub fn validate_integration(
     store: &Store,
     _actor: &Actor,
-    _kind: &'static Kind,
+    kind: &'static Kind,
     input: &Input,
 ) -> Result<Value, ResponseError> {
-    let body = body_of(input);
-    let integrations = other_kind("integration")?;
-    let uuid = text(&body, "uuid");
-    let integration = store
-        .read(|c| read(c, integrations, uuid))?
-        .ok_or_else(|| not_found(integrations, uuid))?;
+    let integration = named_in_body(store, kind, input)?;
     let has_credentials = integration["credentials"].as_object().is_some_and(|c| {
         c.values()
             .any(|v| v.as_str().is_some_and(|s| !s.is_empty()))
@@ -345,7 +340,7 @@ pub fn deploy_connector(
     _kind: &'static Kind,
     input: &Input,
 ) -> Result<Value, ResponseError> {
-    let connectors = other_kind("connector")?;
+    let connectors = kind_named("connector")?;
     let body = body_of(input);
     let mut name = text(&body, "name").to_owned();
     if name.is_empty() {
@@ -388,7 +383,7 @@ pub fn deployment_options(
     _kind: &'static Kind,
     _input: &Input,
 ) -> Result<Value, ResponseError> {
-    let connectors = other_kind("connector")?;
+    let connectors = kind_named("connector")?;
     let options: Vec<Value> = super::list(store, connectors, &Default::default())?
         .into_iter()
         .map(|c| {

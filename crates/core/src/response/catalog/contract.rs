@@ -4,7 +4,7 @@
 //! stored objects are checked against them with a JSON Schema validator.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use serde_json::{Map, Value};
 
@@ -33,7 +33,7 @@ pub struct Operation {
     /// The success body's schema (self-contained), if documented.
     pub response_schema: Option<Value>,
     request: Option<jsonschema::Validator>,
-    response: std::sync::OnceLock<Option<jsonschema::Validator>>,
+    response: OnceLock<Option<jsonschema::Validator>>,
 }
 
 impl Operation {
@@ -65,7 +65,8 @@ impl Operation {
 struct Contract {
     defs: Map<String, Value>,
     operations: HashMap<String, Operation>,
-    objects: std::sync::Mutex<HashMap<String, &'static jsonschema::Validator>>,
+    /// One validator per object schema, compiled on first use.
+    objects: HashMap<String, OnceLock<Option<jsonschema::Validator>>>,
 }
 
 static CONTRACT: LazyLock<Contract> = LazyLock::new(|| {
@@ -103,15 +104,19 @@ static CONTRACT: LazyLock<Contract> = LazyLock::new(|| {
                     .and_then(|s| jsonschema::validator_for(s).ok()),
                 request_schema,
                 response_schema,
-                response: std::sync::OnceLock::new(),
+                response: OnceLock::new(),
             };
             (id, operation)
         })
         .collect();
+    let objects = defs
+        .keys()
+        .map(|name| (name.clone(), OnceLock::new()))
+        .collect();
     Contract {
         defs,
         operations,
-        objects: std::sync::Mutex::new(HashMap::new()),
+        objects,
     }
 });
 
@@ -191,26 +196,18 @@ pub fn property(schema: &str, name: &str) -> Option<&'static Value> {
 /// Checks an object against a vendor object schema (`Access`, `proto.App`); the error names the
 /// first field that is wrong, under `prefix`.
 pub fn check_object(schema: &str, object: &Value, prefix: &str) -> Result<(), ResponseError> {
-    let validator = {
-        let mut cache = CONTRACT
-            .objects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match cache.get(schema) {
-            Some(v) => *v,
-            None => {
-                let full = self_contained(Some(&Value::String(schema.to_owned())), &CONTRACT.defs)
-                    .unwrap_or(Value::Bool(true));
-                let compiled = jsonschema::validator_for(&full).map_err(|e| {
-                    ResponseError::Conflict(format!("schema {schema} does not compile: {e}"))
-                })?;
-                // One validator per schema name, kept for the life of the process.
-                let leaked: &'static jsonschema::Validator = Box::leak(Box::new(compiled));
-                cache.insert(schema.to_owned(), leaked);
-                leaked
-            }
-        }
-    };
+    let unusable =
+        || ResponseError::Conflict(format!("the contract has no usable schema {schema}"));
+    let validator = CONTRACT
+        .objects
+        .get(schema)
+        .ok_or_else(unusable)?
+        .get_or_init(|| {
+            self_contained(Some(&Value::String(schema.to_owned())), &CONTRACT.defs)
+                .and_then(|full| jsonschema::validator_for(&full).ok())
+        })
+        .as_ref()
+        .ok_or_else(unusable)?;
     check(validator, object, prefix)
 }
 

@@ -6,7 +6,7 @@
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
-use super::{invalid, kind, not_found, read, write, Input, Kind};
+use super::{invalid, kind_named, not_found, read, write, Input, Kind};
 use crate::response::audit::{self, Actor, Change};
 use crate::response::{now_ms, ResponseError, ACCOUNT_NAME, NAMESPACE};
 use crate::Store;
@@ -14,12 +14,12 @@ use crate::Store;
 /// Where the last synchronisation with the connections stopped (the largest connection rowid).
 const SYNC_MARK: &str = "catalog.directory_synced_rowid";
 
-fn user_kind() -> &'static Kind {
-    kind("user").unwrap_or(&super::KINDS[0])
+fn user_kind() -> Result<&'static Kind, ResponseError> {
+    kind_named("user")
 }
 
-fn group_kind() -> &'static Kind {
-    kind("group").unwrap_or(&super::KINDS[0])
+fn group_kind() -> Result<&'static Kind, ResponseError> {
+    kind_named("group")
 }
 
 /// The uuid of the user discovered for a connection user name.
@@ -98,14 +98,14 @@ pub(crate) fn sync_on(c: &rusqlite::Connection) -> Result<(), ResponseError> {
                     "update_time": now,
                     "record_update_time": now,
                 });
-                write(c, user_kind(), &uuid, &user, *first_seen)?;
+                write(c, user_kind()?, &uuid, &user, *first_seen)?;
                 users_added += 1;
                 uuid
             }
         };
         for role in roles.split(';').map(str::trim).filter(|r| !r.is_empty()) {
             let group_uuid = role_group_uuid(role);
-            if read(c, group_kind(), &group_uuid)?.is_none() {
+            if read(c, group_kind()?, &group_uuid)?.is_none() {
                 let group = json!({
                     "account_name": ACCOUNT_NAME,
                     "uuid": group_uuid,
@@ -118,7 +118,7 @@ pub(crate) fn sync_on(c: &rusqlite::Connection) -> Result<(), ResponseError> {
                     "profile_update_time": now,
                     "membership_update_time": now,
                 });
-                write(c, group_kind(), &group_uuid, &group, *first_seen)?;
+                write(c, group_kind()?, &group_uuid, &group, *first_seen)?;
                 groups_added += 1;
             }
             members_added += c
@@ -247,7 +247,7 @@ pub fn users_of_group(
             )?
             .query_map([&group], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        let users = user_kind();
+        let users = user_kind()?;
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             if let Some(user) = read(c, users, &key)? {
@@ -267,7 +267,7 @@ pub fn devices_of_user(
 ) -> Result<Value, ResponseError> {
     sync(store)?;
     let user = input.key.clone().unwrap_or_default();
-    let devices = kind_or_err("device")?;
+    let devices = kind_named("device")?;
     store.read(|c| {
         read(c, kind, &user)?.ok_or_else(|| not_found(kind, &user))?;
         let bodies: Vec<String> = c
@@ -287,10 +287,6 @@ pub fn devices_of_user(
     })
 }
 
-fn kind_or_err(name: &str) -> Result<&'static Kind, ResponseError> {
-    kind(name).ok_or_else(|| ResponseError::Conflict(format!("kind {name} is missing")))
-}
-
 /// Adds a user to a group, or removes them (`member` false); audited. Returns the group.
 pub fn set_member(
     store: &Store,
@@ -300,7 +296,7 @@ pub fn set_member(
     member: bool,
 ) -> Result<Value, ResponseError> {
     sync(store)?;
-    let (groups, users) = (group_kind(), user_kind());
+    let (groups, users) = (group_kind()?, user_kind()?);
     store.write(|c| {
         let tx = c.transaction()?;
         let before = read(&tx, groups, group_uuid)?.ok_or_else(|| not_found(groups, group_uuid))?;

@@ -77,6 +77,9 @@ pub struct Kind {
     pub key: &'static str,
     /// The array field of the query answer (`accesses`).
     pub list_field: &'static str,
+    /// Whether its objects live in the store. The account, onboarding, countries, QS views and
+    /// connector deployments are computed or kept elsewhere, so `put` refuses them.
+    pub stored: bool,
     /// Fields holding secrets: stored as SHA-256, answered blank.
     pub secrets: &'static [&'static str],
     /// Query parameters that filter the list.
@@ -95,6 +98,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Access",
         key: "uuid",
         list_field: "accesses",
+        stored: true,
         secrets: &[],
         filters: &[
             filter("appid", "app_list", Contains),
@@ -112,6 +116,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Account",
         key: "name",
         list_field: "accounts",
+        stored: false,
         secrets: &[],
         filters: &[],
         routes: &[("003-005", Action(actions::account))],
@@ -121,6 +126,7 @@ pub static KINDS: &[Kind] = &[
         schema: "AlertConfig",
         key: "uuid",
         list_field: "configs",
+        stored: true,
         secrets: &[],
         filters: &[filter("status", "status", Equals)],
         routes: &[("003-006", List), ("003-007", Create), ("003-008", Get)],
@@ -130,6 +136,7 @@ pub static KINDS: &[Kind] = &[
         schema: "AppControlPolicy",
         key: "uuid",
         list_field: "app_control_policies",
+        stored: true,
         secrets: &[],
         filters: &[filter("status", "status", Equals)],
         routes: &[
@@ -144,6 +151,7 @@ pub static KINDS: &[Kind] = &[
         schema: "proto.App",
         key: "uuid",
         list_field: "apps",
+        stored: true,
         secrets: &[],
         filters: &[
             filter("tag", "tags", Contains),
@@ -162,6 +170,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Blob",
         key: "key",
         list_field: "blobs",
+        stored: true,
         secrets: &[],
         filters: &[filter("prefix", "key", Prefix)],
         routes: &[("003-025", List), ("003-026", Create), ("003-027", Get)],
@@ -171,6 +180,7 @@ pub static KINDS: &[Kind] = &[
         schema: "CaCertificate",
         key: "uuid",
         list_field: "certificates",
+        stored: true,
         secrets: &[],
         filters: &[],
         routes: &[
@@ -185,6 +195,7 @@ pub static KINDS: &[Kind] = &[
         schema: "proto.Card",
         key: "uuid",
         list_field: "cards",
+        stored: true,
         secrets: &[],
         filters: &[],
         routes: &[("003-032", List), ("003-033", Create), ("003-034", Get)],
@@ -194,6 +205,7 @@ pub static KINDS: &[Kind] = &[
         schema: "NotificationChannel",
         key: "uuid",
         list_field: "channels",
+        stored: true,
         secrets: &[],
         filters: &[filter("status", "status", Equals)],
         routes: &[("003-035", List), ("003-036", Create), ("003-037", Get)],
@@ -203,6 +215,7 @@ pub static KINDS: &[Kind] = &[
         schema: "ClientConfig",
         key: "uuid",
         list_field: "client_configs",
+        stored: true,
         secrets: &["guest_user_api_token"],
         filters: &[],
         routes: &[
@@ -217,6 +230,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Connector",
         key: "name",
         list_field: "connectors",
+        stored: true,
         secrets: &["access_token", "secret_hash"],
         filters: &[],
         routes: &[("003-042", List), ("003-043", Create), ("003-044", Get)],
@@ -226,6 +240,7 @@ pub static KINDS: &[Kind] = &[
         schema: "GeoData",
         key: "country_code",
         list_field: "countries",
+        stored: false,
         secrets: &[],
         filters: &[],
         routes: &[("003-045", Action(actions::countries))],
@@ -235,6 +250,7 @@ pub static KINDS: &[Kind] = &[
         schema: "proto.Dashboard",
         key: "uuid",
         list_field: "dashboards",
+        stored: true,
         secrets: &[],
         filters: &[
             filter("tag", "tags", Contains),
@@ -248,6 +264,7 @@ pub static KINDS: &[Kind] = &[
         schema: "DataExportConfig",
         key: "uuid",
         list_field: "data_export_configs",
+        stored: true,
         secrets: &[],
         filters: &[],
         routes: &[
@@ -263,6 +280,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Connector",
         key: "uuid",
         list_field: "connector_deployments",
+        stored: false,
         secrets: &[],
         filters: &[],
         routes: &[
@@ -275,6 +293,7 @@ pub static KINDS: &[Kind] = &[
         schema: "proto.Device",
         key: "uuid",
         list_field: "devices",
+        stored: true,
         secrets: &["private_key_encrypted"],
         filters: &[],
         routes: &[
@@ -288,6 +307,7 @@ pub static KINDS: &[Kind] = &[
         schema: "DocumentMetadata",
         key: "identity.id",
         list_field: "documents",
+        stored: true,
         secrets: &[],
         filters: &[],
         routes: &[
@@ -301,6 +321,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Gateway",
         key: "name",
         list_field: "gateways",
+        stored: true,
         secrets: &["key", "secret"],
         filters: &[],
         routes: &[("003-065", Action(actions::gateways))],
@@ -310,6 +331,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Group",
         key: "uuid",
         list_field: "groups",
+        stored: true,
         secrets: &[],
         filters: &[
             filter("status", "status", Equals),
@@ -328,6 +350,7 @@ pub static KINDS: &[Kind] = &[
         schema: "Integration",
         key: "uuid",
         list_field: "integrations",
+        stored: true,
         secrets: &["credentials", "encrypted_credentials"],
         filters: &[filter("data_source", "data_source", Equals)],
         routes: &[
@@ -342,6 +365,7 @@ pub static KINDS: &[Kind] = &[
         schema: "proto.AccountOnboarding",
         key: "account",
         list_field: "onboarding",
+        stored: false,
         secrets: &[],
         filters: &[],
         routes: &[
@@ -354,6 +378,7 @@ pub static KINDS: &[Kind] = &[
         schema: "PostureAttribute",
         key: "uuid",
         list_field: "posture_attributes",
+        stored: true,
         secrets: &[],
         filters: &[],
         routes: &[
@@ -368,6 +393,7 @@ pub static KINDS: &[Kind] = &[
         schema: "PostureProfile",
         key: "uuid",
         list_field: "posture_profiles",
+        stored: true,
         secrets: &[],
         filters: &[],
         routes: &[
@@ -382,6 +408,7 @@ pub static KINDS: &[Kind] = &[
         schema: "",
         key: "view",
         list_field: "rows",
+        stored: false,
         secrets: &[],
         filters: &[],
         routes: &[("003-088", Action(actions::qs_view))],
@@ -391,6 +418,7 @@ pub static KINDS: &[Kind] = &[
         schema: "proto.User",
         key: "uuid",
         list_field: "users",
+        stored: true,
         secrets: &["mfa_encrypted_secret"],
         filters: &[
             filter("tag", "tags", ContainsAnyOf),
@@ -410,6 +438,12 @@ pub static KINDS: &[Kind] = &[
 /// The kind with this name.
 pub fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)
+}
+
+/// The kind with this name, which the code itself names (a missing one is a broken table, said
+/// as an error rather than a panic).
+pub(crate) fn kind_named(name: &str) -> Result<&'static Kind, ResponseError> {
+    kind(name).ok_or_else(|| ResponseError::Conflict(format!("the catalog has no kind {name}")))
 }
 
 /// What one call of an operation gives: the path's key, the query and the body.
@@ -788,6 +822,43 @@ fn redacted_request(kind: &Kind, request: &Value) -> Value {
     request
 }
 
+/// A new object from the caller's fields: stamped (see [`stamp`]), keyed, its secrets hashed,
+/// and checked against the kind's schema (errors under `prefix`). A `uuid` key that is missing or
+/// not a uuid (the vendor samples say `"string"`) is made here; other keys (`name`, `key`,
+/// `identity.id`) are the caller's, and `name` and `key` are required.
+fn new_object(
+    kind: &Kind,
+    mut fields: Map<String, Value>,
+    actor: &Actor,
+    now: i64,
+    prefix: &str,
+) -> Result<(String, Value), ResponseError> {
+    stamp(kind, &mut fields, actor, now, true);
+    let mut object = Value::Object(fields);
+    let mut key = key_of(kind, &object);
+    if kind.key == "uuid" && uuid::Uuid::parse_str(&key).is_err() {
+        key.clear();
+    }
+    if key.trim().is_empty() {
+        if matches!(kind.key, "name" | "key") {
+            let field = if prefix.is_empty() {
+                kind.key.to_owned()
+            } else {
+                format!("{prefix}.{}", kind.key)
+            };
+            return Err(invalid(
+                field,
+                format!("required: it names the {}", kind.name.replace('_', " ")),
+            ));
+        }
+        key = uuid::Uuid::new_v4().to_string();
+        set_key(kind, &mut object, &key);
+    }
+    hash_secrets(kind, &mut object);
+    contract::check_object(kind.schema, &object, prefix)?;
+    Ok((key, object))
+}
+
 /// Creates an object of `kind` from a create body, whose `wrapper` field holds the object (see
 /// [`wrapper`]) or whose top-level fields are the object's.
 pub fn create(
@@ -797,32 +868,9 @@ pub fn create(
     wrapper: Option<&str>,
     body: &Value,
 ) -> Result<Value, ResponseError> {
-    let prefix = wrapper.unwrap_or("");
-    let mut fields = object_of(kind, wrapper, body)?;
+    let fields = object_of(kind, wrapper, body)?;
     let now = now_ms();
-    stamp(kind, &mut fields, actor, now, true);
-    let mut object = Value::Object(fields);
-    let mut key = key_of(kind, &object);
-    if kind.key == "uuid" || (kind.key.ends_with(".uuid") && key.is_empty()) {
-        if !key.is_empty() && uuid::Uuid::parse_str(&key).is_err() {
-            key = String::new();
-        }
-        if key.is_empty() {
-            key = uuid::Uuid::new_v4().to_string();
-            set_key(kind, &mut object, &key);
-        }
-    } else if key.trim().is_empty() {
-        return Err(invalid(
-            if prefix.is_empty() {
-                kind.key.to_owned()
-            } else {
-                format!("{prefix}.{}", kind.key)
-            },
-            format!("required: it names the {}", kind.name.replace('_', " ")),
-        ));
-    }
-    hash_secrets(kind, &mut object);
-    contract::check_object(kind.schema, &object, prefix)?;
+    let (key, object) = new_object(kind, fields, actor, now, wrapper.unwrap_or(""))?;
     store.write(|c| {
         let tx = c.transaction()?;
         if read(&tx, kind, &key)?.is_some() {
@@ -854,6 +902,34 @@ pub fn get(store: &Store, kind: &'static Kind, key: &str) -> Result<Value, Respo
         let object = read(c, kind, key)?.ok_or_else(|| not_found(kind, key))?;
         directory::decorate(c, kind, redacted(kind, object))
     })
+}
+
+/// The filters of a list of `kind` (the CLI's `--where`): every parameter must be one of the
+/// kind's [`Filter`]s.
+pub fn filters(
+    kind: &Kind,
+    pairs: impl IntoIterator<Item = (String, String)>,
+) -> Result<BTreeMap<String, String>, ResponseError> {
+    let mut query = BTreeMap::new();
+    for (param, value) in pairs {
+        if !kind.filters.iter().any(|f| f.param == param) {
+            let known: Vec<&str> = kind.filters.iter().map(|f| f.param).collect();
+            return Err(invalid(
+                param,
+                format!(
+                    "{} filters by {}",
+                    kind.name,
+                    if known.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+        query.insert(param, value);
+    }
+    Ok(query)
 }
 
 /// Every object of `kind` that passes the query's filters, oldest first.
@@ -1010,24 +1086,17 @@ pub fn put(
     kind: &'static Kind,
     object: &Value,
 ) -> Result<Value, ResponseError> {
+    if !kind.stored {
+        return Err(invalid(
+            "kind",
+            format!("{} objects are computed, not stored", kind.name),
+        ));
+    }
     let Value::Object(fields) = object else {
         return Err(invalid("body", "must be a JSON object"));
     };
-    let mut fields = fields.clone();
     let now = now_ms();
-    stamp(kind, &mut fields, actor, now, true);
-    let mut object = Value::Object(fields);
-    let mut key = key_of(kind, &object);
-    if key.is_empty() {
-        if !matches!(kind.key, "name" | "key") {
-            key = uuid::Uuid::new_v4().to_string();
-            set_key(kind, &mut object, &key);
-        } else {
-            return Err(invalid(kind.key, "required: it names the object"));
-        }
-    }
-    hash_secrets(kind, &mut object);
-    contract::check_object(kind.schema, &object, "")?;
+    let (key, object) = new_object(kind, fields.clone(), actor, now, "")?;
     store.write(|c| {
         let tx = c.transaction()?;
         let before = read(&tx, kind, &key)?;
