@@ -474,6 +474,47 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_is_stored() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (_, read) = call(&f.app, "GET", &path, Some(&f.admin), None).await;
     assert_eq!(read, access, "refused updates changed nothing");
+    // Unknown fields to delete, and the actions' own required fields, are named.
+    let (status, body) = call(
+        &f.app,
+        "PUT",
+        &path,
+        Some(&f.admin),
+        Some(json!({"access": {}, "attributes_to_delete": ["colour"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("colour"),
+        "{body}"
+    );
+    for (path, bad, field) in [
+        ("/api/v1/onboarding", json!({}), "onboarding"),
+        ("/api/v1/apps/deploy", json!({}), "app"),
+        ("/api/v1/devices/delete", json!({"devices": []}), "devices"),
+        (
+            "/api/v1/devices/delete",
+            json!({"devices": [{"uuid": "nope"}]}),
+            "devices[0].uuid",
+        ),
+        (
+            "/api/v1/documents/doc-1/revoke_access",
+            json!({}),
+            "access_id",
+        ),
+    ] {
+        let method = if path == "/api/v1/onboarding" {
+            "PUT"
+        } else {
+            "POST"
+        };
+        let (status, body) = call(&f.app, method, path, Some(&f.admin), Some(bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert!(
+            body["message"].as_str().unwrap_or("").contains(field),
+            "{path}: {body}"
+        );
+    }
     // Two changes stored (the blob and the access), nothing else audited.
     assert_eq!(audit_count(&f.store) - before, 2);
 }
@@ -796,6 +837,22 @@ async fn the_long_tail_actions_do_what_they_say() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        "/api/v1/devices/delete",
+        Some(&f.admin),
+        Some(json!({"devices": [{"uuid": device_uuid, "user_uuid": "someone-else"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("devices[0].user_uuid"),
+        "{body}"
+    );
     ok(&f, "003-061", &device_uuid, "", None).await;
     let deleted = ok(
         &f,

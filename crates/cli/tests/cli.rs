@@ -716,3 +716,99 @@ fn alerts_are_triaged_and_audited_from_the_command_line() {
     .expect("doc");
     assert!(doc.ends_with(String::from_utf8_lossy(&md.stdout).as_ref()));
 }
+
+#[test]
+fn the_lacework_catalog_from_the_command_line() {
+    let e = env();
+    let ok = |out: Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let refused = |out: Output, code: i32, names: &str| {
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(err.contains(names), "{names} in {err}");
+    };
+    ok(e.run(&["demo", "--connections", "500", "--days", "5"]));
+    let kinds = json(&ok(e.run(&["--json", "catalog", "kinds"])));
+    assert!(kinds["kinds"].as_array().is_some_and(|k| k.len() >= 25));
+
+    // A document (no REST create route) is stored and shown; a bad one is refused, naming
+    // the field, and stores nothing.
+    let doc = e.file(
+        "doc.json",
+        r#"{"identity": {"id": "doc-1", "display": "plan.xlsx"}, "is_shared": true}"#,
+    );
+    ok(e.run(&["catalog", "put", "document", doc.to_str().expect("path")]));
+    let shown = json(&ok(e.run(&["catalog", "show", "document", "doc-1"])));
+    assert_eq!(shown["identity"]["display"], "plan.xlsx");
+    let bad = e.file(
+        "bad.json",
+        r#"{"identity": {"id": "doc-2"}, "is_shared": "yes"}"#,
+    );
+    refused(
+        e.run(&["catalog", "put", "document", bad.to_str().expect("path")]),
+        3,
+        "is_shared",
+    );
+    refused(e.run(&["catalog", "show", "document", "doc-2"]), 5, "doc-2");
+    // Computed kinds are not stored; unknown kinds and filters are named.
+    refused(
+        e.run(&["catalog", "put", "country", doc.to_str().expect("path")]),
+        3,
+        "computed",
+    );
+    refused(e.run(&["catalog", "list", "widget"]), 2, "widget");
+    refused(
+        e.run(&["catalog", "list", "user", "--where", "colour=red"]),
+        3,
+        "colour",
+    );
+    refused(
+        e.run(&["catalog", "list", "user", "--where", "status"]),
+        2,
+        "PARAM=VALUE",
+    );
+
+    // Connection users are users; membership of a group, audited.
+    let users =
+        json(&ok(e.run(&[
+            "--json", "catalog", "list", "user", "--where", "status=2",
+        ])));
+    let user = users["users"][0]["uuid"]
+        .as_str()
+        .expect("a user")
+        .to_owned();
+    let night = e.file("group.json", r#"{"name": "night-shift"}"#);
+    let group = json(&ok(e.run(&[
+        "--json",
+        "catalog",
+        "put",
+        "group",
+        night.to_str().expect("path"),
+    ])));
+    let group = group["uuid"].as_str().expect("a group").to_owned();
+    refused(
+        e.run(&["groups", "add-member", &group, "no-such-user"]),
+        5,
+        "no-such-user",
+    );
+    for _ in 0..2 {
+        let after = json(&ok(e.run(&["groups", "add-member", &group, &user])));
+        assert_eq!(after["user_count"], 1);
+    }
+    let audit = json(&ok(e.run(&["--json", "audit", "--object", &group])));
+    let events = audit["audit_events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        events.len(),
+        2,
+        "the put and one membership; adding again changes nothing"
+    );
+}
