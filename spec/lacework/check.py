@@ -9,7 +9,9 @@ Checks:
     and every named request_schema/response_schema exists;
   * schemas.json is a valid draft 2020-12 schema;
   * every $defs example, every response_sample and every request_sample validates against its
-    schema, with refs resolved against schemas.json $defs.
+    schema, with refs resolved against schemas.json $defs;
+  * extensions.json (the workbench's additions) extends only existing definitions, and adds only
+    fields those definitions do not have.
 
 Uses the `jsonschema` package when it is importable, otherwise a minimal built-in validator
 covering the keywords these files use. Standard library otherwise.
@@ -24,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROUTES = os.path.join(HERE, "..", "routes.tsv")
 SCHEMAS = os.path.join(HERE, "schemas.json")
 OPERATIONS = os.path.join(HERE, "operations.json")
+EXTENSIONS = os.path.join(HERE, "extensions.json")
 REF_PREFIX = "#/$defs/"
 
 try:
@@ -216,6 +219,17 @@ def main():
         for i, ex in enumerate(d.get("examples", [])):
             for m in validate(ex, name, defs):
                 err("$defs/%s/examples/%d: %s" % (name, i, m))
+
+    # the workbench's additions extend existing definitions with new fields only
+    for name, fields in load(EXTENSIONS).items():
+        if name.startswith("$"):
+            continue
+        if name not in defs:
+            err("extensions.json: %s is not a schemas.json definition" % name)
+            continue
+        for field in fields:
+            if field in defs[name].get("properties", {}):
+                err("extensions.json: %s.%s is already the vendor's field" % (name, field))
 
     return report(defs, op_ids)
 

@@ -13,7 +13,7 @@ without one fails the suite). Every row is checked for:
   * success as admin: the table's status, the fields sent coming back when read again (store
     and return), and the body against the operation's `response_schema`;
   * bad input: a documented body field of the wrong type → 400 naming the field, with nothing
-    (half-)stored; an unknown query parameter on a long-tail read, or a bad parameter value →
+    (half-)stored; an unknown query parameter on any read, or a bad parameter value →
     400 naming it; an unknown key in the path → 404;
   * the audit trail: one successful change adds exactly one audit event about it (a batch adds
     one per object it changes; a validation-only route adds none), which keeps no secret in clear.
@@ -33,6 +33,8 @@ import copy
 import datetime as dt
 import itertools
 import json
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -47,7 +49,13 @@ from support import (ROOT, UNKNOWN_ID, WB, Env, Route, cli, expect, json_of, loa
 ROUTES = load_routes("lacework")
 SPEC = ROOT / "spec" / "lacework"
 OPERATIONS = json.loads((SPEC / "operations.json").read_text())
-LW_DEFS = json.loads((SPEC / "schemas.json").read_text())["$defs"]
+VENDOR_DEFS = json.loads((SPEC / "schemas.json").read_text())["$defs"]
+# The workbench's documented additions to vendor shapes (spec/lacework/extensions.json): answers
+# are checked against the vendor's definitions with these fields added, and no others.
+EXTENSIONS = {name: fields for name, fields in
+              json.loads((SPEC / "extensions.json").read_text()).items() if not name.startswith("$")}
+LW_DEFS = {name: ({**d, "properties": {**d["properties"], **EXTENSIONS[name]}} if name in EXTENSIONS else d)
+           for name, d in VENDOR_DEFS.items()}
 
 # The account this workbench answers for (`account_name`, Login's `account`).
 ACCOUNT = "workbench"
@@ -73,15 +81,6 @@ ALLOWED_ROLES = {
 # Login and TokenLogin: they authenticate with their own credentials, not a Bearer token of a role.
 LOGIN_ROUTES = ("003-073", "003-091")
 
-# The long tail: the routes served from the generic catalog of kinds (accesses, apps, cards, ...,
-# users), which refuses unknown query parameters. The others (alerts, audit events, customer
-# datasets, login, policies, tokens, workflows) have handlers of their own.
-LONG_TAIL = {
-    *(f"003-{n:03d}" for n in (*range(1, 9), *range(15, 23), *range(25, 54), *range(57, 73),
-                               *range(74, 76), *range(80, 90), *range(95, 100))),
-    "X-10",
-}
-
 # Routes that check something and change nothing: they must leave no audit event.
 VALIDATION_ONLY = ("003-052", "003-053", "003-072")
 
@@ -94,46 +93,10 @@ DAY_END_MS = DAY_MS + 86_400_000
 # Known listener bugs (each marks the tests that show it; strict, so a fix is noticed)
 # --------------------------------------------------------------------------------------------
 
-BUG_POLICY_WORKFLOW_NAME = (
-    "LISTENER BUG: POST /api/v1/policies refuses the documented field workflow_name "
-    "(400 'workflow_name: unknown field'); the contract's Create a Policy body lists it."
-)
-BUG_TOKEN_USER_UUID = (
-    "LISTENER BUG: POST /api/v1/tokens refuses the documented field user_uuid "
-    "(400 'user_uuid: unknown field'), even the caller's own uuid; the contract's Create Token "
-    "body lists it ('optional, use the current user if not provided')."
-)
-BUG_ALERT_EXTRA_FIELDS = (
-    "LISTENER DEVIATION: Alert bodies carry fields the contract's Alert schema does not have "
-    "(additionalProperties false): score, connection_id, policy_uuid, features, explanation, "
-    "start_time, end_time, and related_entities.users/devices/sources/connections."
-)
-BUG_AUDIT_EXTRA_FIELDS = (
-    "LISTENER DEVIATION: AuditEvent bodies carry object_type, object_uuid, before and after, "
-    "which the contract's AuditEvent schema does not have (additionalProperties false)."
-)
-BUG_TOKEN_ROLE_FIELD = (
-    "LISTENER DEVIATION: Token bodies carry 'role', which the contract's Token schema does not "
-    "have (additionalProperties false)."
-)
-BUG_RUN_NULLS = (
-    "LISTENER BUG: WorkflowRun bodies send client_geoip_location, mfa_details (objects) and "
-    "device_details, geoip_details (arrays) as null when unset; the contract types them as "
-    "object/array and nothing is nullable."
-)
-BUG_DATASET_PROPERTIES_NULL = (
-    "LISTENER BUG: CustomerDataset.properties is null when the dataset was created without "
-    "properties; the contract types it as an object."
-)
+# (none at present; add a reason here and mark the tests it explains)
 
 SUCCESS_BUGS: dict[str, str] = {}
-SCHEMA_BUGS = {
-    **{rid: BUG_ALERT_EXTRA_FIELDS for rid in ("003-009", "003-010", "003-011")},
-    **{rid: BUG_AUDIT_EXTRA_FIELDS for rid in ("003-023", "003-024")},
-    **{rid: BUG_TOKEN_ROLE_FIELD for rid in ("003-090", "003-092", "003-093", "003-094")},
-    **{rid: BUG_RUN_NULLS for rid in ("003-100", "003-101", "003-102", "003-103")},
-    **{rid: BUG_DATASET_PROPERTIES_NULL for rid in ("003-054", "003-055", "003-056")},
-}
+SCHEMA_BUGS: dict[str, str] = {}
 WRONG_TYPE_BUGS: dict[str, str] = {}
 
 
@@ -1354,14 +1317,13 @@ CASES: dict[str, Case] = {
                     _s3_policy_check, wrong_type=("s3_bucket_name",)),
     "003-053": Case(_validate_export_prepare, _validate_export_check, wrong_type=("uuid",)),
     # Customer datasets.
-    "003-054": Case(_datasets_prepare, _datasets_check,
-                    no_input="takes no parameters and no body, and names no object"),
+    "003-054": Case(_datasets_prepare, _datasets_check),
     "003-055": Case(_new_dataset_prepare, _new_dataset_check, wrong_type=("dataset_name",), wrong_value=5,
                     listing=_listing("003-054", "customer_datasets", "dataset_name")),
     "003-056": Case(_dataset_prepare, _dataset_check),
     # Connector deployments.
     "003-057": Case(_deploy_connector_prepare, _deploy_connector_check,
-                    no_input="the contract documents no parameter and no body",
+                    no_input="has no parameter and no body in the contract",
                     audited=lambda o: {o.req.json_body["name"]}),
     "003-058": Case(_options_prepare, _options_check),
     # Devices.
@@ -1389,12 +1351,11 @@ CASES: dict[str, Case] = {
     # Login.
     "003-073": Case(_login_prepare, _session_check(1)),
     # Onboarding.
-    "003-074": Case(_onboarding_prepare, _onboarding_check, no_input="takes no parameters and names no object"),
+    "003-074": Case(_onboarding_prepare, _onboarding_check),
     "003-075": Case(_onboarding_update_prepare, _onboarding_update_check, wrong_type=("onboarding", "eula_signed"),
                     state=lambda lw, req: lw.call("003-074"), audited=lambda o: {ACCOUNT}),
     # Policies.
-    "003-076": Case(_policies_prepare, _policies_check,
-                    no_input="its parameters do not narrow the list (this workbench has no apps), so none can be wrong"),
+    "003-076": Case(_policies_prepare, _policies_check),
     "003-077": Case(_new_policy_prepare, _new_policy_check, wrong_type=("priority",),
                     listing=_listing("003-076", "policies")),
     "003-078": Case(_policy_prepare, _policy_check),
@@ -1433,8 +1394,7 @@ CASES: dict[str, Case] = {
                     listing=_listing("003-100", "workflow_runs")),
     "003-102": Case(_run_prepare, _equals_ctx("run")),
     "003-103": Case(_answer_prepare, _answer_check, wrong_type=("token",), state=_read_state("003-102")),
-    "003-104": Case(_workflows_prepare, _workflows_check,
-                    no_input="takes no parameters and no body, and names no object"),
+    "003-104": Case(_workflows_prepare, _workflows_check),
     "003-105": Case(_new_workflow_prepare, _new_workflow_check, wrong_type=("approval_ttl_sec",),
                     listing=_listing("003-104", "workflows")),
     "003-106": Case(_workflow_prepare, _equals_ctx("workflow")),
@@ -1607,7 +1567,8 @@ def bad_wrong_type(lw: Lw, route: Route) -> None:
 
 
 def bad_unknown_query(lw: Lw, route: Route) -> None:
-    """An unknown query parameter on a long-tail read: 400 naming it."""
+    """An unknown query parameter on a read: 400 naming it (a misspelt filter must not quietly
+    answer everything)."""
     ok = lw.outcome(route).req
     req = copy.deepcopy(ok)
     req.params = {**(ok.params or {}), "lw_unknown_filter": "1"}
@@ -1642,12 +1603,13 @@ def bad_inputs(route: Route) -> list:
     if case.wrong_type:
         out.append(pytest.param(route, bad_wrong_type, id=f"{route.id}-wrong-type",
                                 marks=xfail(WRONG_TYPE_BUGS.get(route.id))))
-    if route.method == "GET" and route.id in LONG_TAIL:
+    if route.method == "GET":
         out.append(pytest.param(route, bad_unknown_query, id=f"{route.id}-unknown-query-parameter"))
     if case.bad_query:
         out.append(pytest.param(route, bad_query_value, id=f"{route.id}-bad-query-value"))
     if path_names(route):
         out.append(pytest.param(route, bad_unknown_key, id=f"{route.id}-unknown-key"))
+    assert not (out and case.no_input), f"{route.id}: bad input applies; drop its no_input"
     if not out:
         reason = case.no_input
         if route.id in LOGIN_ROUTES:
@@ -1753,8 +1715,7 @@ FIELD_BY_FIELD = ("003-010", "003-013", "003-014", "003-077", "003-079", "003-09
 NEUTRAL = {"integer": 0, "number": 0, "boolean": False, "string": "", "array": [], "object": {}}
 
 
-@pytest.mark.parametrize("route", [pytest.param(route_by_id(rid), id=rid, marks=xfail(
-    {"003-077": BUG_POLICY_WORKFLOW_NAME, "003-093": BUG_TOKEN_USER_UUID}.get(rid))) for rid in FIELD_BY_FIELD])
+@pytest.mark.parametrize("route", [pytest.param(route_by_id(rid), id=rid) for rid in FIELD_BY_FIELD])
 def test_documented_request_fields_accepted(lw: Lw, route: Route):
     """A successful body plus every other documented top-level field, each at its neutral value
     ("", 0, false, [], {}: "not set"), still succeeds: no documented field is refused as unknown."""
@@ -1782,3 +1743,71 @@ def test_connector_individual_fields(lw: Lw):
         "name": name, "description": "individual",
         "connector": {"name": lw.unique("deprecated"), "description": "deprecated"}}))
     assert both["name"] == name and both["description"] == "individual", both
+
+
+# The contract files and the workbench's additions --------------------------------------------
+
+
+def test_contract_files_are_consistent():
+    """spec/lacework/check.py: the schemas, operations, samples and extensions agree with each
+    other and with the route table."""
+    done = subprocess.run([sys.executable, str(SPEC / "check.py")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(EXTENSIONS))
+def test_additions_are_documented_and_the_only_ones(lw: Lw, name: str):
+    """The listener's own OpenAPI shape of a vendor object has exactly the vendor's fields plus
+    the additions declared in extensions.json: nothing undeclared creeps in, nothing is lost."""
+    doc = json_of(expect(lw.api.get("/openapi.json"), 200))
+    ours = doc["components"]["schemas"][name]
+    assert set(ours["properties"]) == set(VENDOR_DEFS[name]["properties"]) | set(EXTENSIONS[name]), (
+        sorted(set(ours["properties"]) ^ (set(VENDOR_DEFS[name]["properties"]) | set(EXTENSIONS[name]))))
+
+
+def test_policy_workflow_by_name(lw: Lw):
+    """Create a Policy may name its workflow instead of giving its uuid: the one workflow of that
+    name is used; no workflow or two of that name is refused by field, and nothing is stored."""
+    workflow = lw.workflow()
+    policy = lw.policy(action=101, workflow_name=workflow["name"])
+    assert policy["workflow_uuid"] == workflow["uuid"], policy
+    assert "workflow_name" not in policy, policy
+    assert lw.call("003-078", Req(path_params={"uuid": policy["uuid"]})) == policy
+
+    query = Req(params={"appid": "any", "userid": "any"})
+    before = {p["uuid"] for p in lw.call("003-076", query)["policies"]}
+    route = route_by_id("003-077")
+    unknown = lw.send(route, Req(json_body={**inert_policy(lw), "action": 101,
+                                            "workflow_name": lw.unique("no-such-workflow")}), lw.admin)
+    assert "workflow_name" in expect_message(unknown, 400)
+    twin = lw.unique("twin")
+    lw.workflow(name=twin)
+    lw.workflow(name=twin)
+    ambiguous = lw.send(route, Req(json_body={**inert_policy(lw), "action": 101, "workflow_name": twin}),
+                        lw.admin)
+    message = expect_message(ambiguous, 400)
+    assert "workflow_name" in message and "2 workflows" in message, message
+    assert {p["uuid"] for p in lw.call("003-076", query)["policies"]} == before
+
+
+def test_token_for_its_creator_only(lw: Lw):
+    """Create Token takes `user_uuid`: the caller's own uuid is accepted, another's is refused by
+    field and no token is made."""
+    own = lw.token(user_uuid=lw.login()["user_uuid"])
+    assert own["secret"], own
+    every = Req(params={"get_all": "true"})
+    before = {t["uuid"] for t in lw.call("003-092", every)["tokens"]}
+    resp = lw.send(route_by_id("003-093"), Req(json_body={"name": lw.unique("token"),
+                                                          "user_uuid": str(uuid.uuid4())}), lw.admin)
+    assert "user_uuid" in expect_message(resp, 400)
+    assert {t["uuid"] for t in lw.call("003-092", every)["tokens"]} == before
+
+
+def test_unset_nested_fields_are_empty_not_null(lw: Lw):
+    """A run started without device or location details, and a dataset created without
+    properties, answer them as {} and [] (the contract's types), never null."""
+    run = lw.run()
+    assert run["client_geoip_location"] == {} and run["mfa_details"] == {}, run
+    assert run["device_details"] == [] and run["geoip_details"] == [], run
+    assert lw.customer_dataset()["properties"] == {}

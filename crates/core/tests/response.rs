@@ -10,7 +10,7 @@ use ueba_core::response::investigation::{
     self, AlertStatusChange, CloseWithReason, InvestigationAction, InvestigationNote,
     PerformInvestigationActionRequest, UpdateOwner,
 };
-use ueba_core::response::policies::{self, Policy, PolicyUpdate};
+use ueba_core::response::policies::{self, action, Policy, PolicyUpdate};
 use ueba_core::response::workflows::{
     self, action_run, run_status, AnswerActions, AnswerRequest, RunFilter, Workflow, WorkflowAction,
 };
@@ -1389,4 +1389,50 @@ fn token_and_workflow_updates_refuse_bad_fields_and_change_nothing() {
         Err(ResponseError::Invalid { ref field, .. }) if field == "workflow.approval_ttl_sec"
     ));
     assert_eq!(workflows::get(&store, &flow.uuid).expect("get"), flow);
+}
+
+#[test]
+fn a_policy_may_name_its_workflow() {
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let ask = workflows::create(&store, &me, &workflow("ask-the-owner")).expect("workflow");
+    let named = Policy {
+        workflow_name: Some("ask-the-owner".into()),
+        ..policy("by name", action::RUN_WORKFLOW, &["user:alice"])
+    };
+    let created = policies::create(&store, &me, &named).expect("create by name");
+    assert_eq!(created.workflow_uuid, ask.uuid);
+    assert_eq!(created.workflow_name, None, "the name is not stored");
+    assert_eq!(policies::get(&store, &created.uuid).expect("get"), created);
+
+    // A given uuid wins over the name, as the vendor documents.
+    let other = workflows::create(&store, &me, &workflow("other")).expect("workflow");
+    let both = Policy {
+        workflow_uuid: other.uuid.clone(),
+        ..named.clone()
+    };
+    assert_eq!(
+        policies::create(&store, &me, &both)
+            .expect("create")
+            .workflow_uuid,
+        other.uuid
+    );
+
+    // No workflow of that name, or two: refused by field, nothing stored.
+    workflows::create(&store, &me, &workflow("other")).expect("a second 'other'");
+    let before = policies::list(&store).expect("list").len();
+    for (name, mention) in [("nobody", "no workflow"), ("other", "2 workflows")] {
+        let p = Policy {
+            workflow_name: Some(name.into()),
+            ..named.clone()
+        };
+        match policies::create(&store, &me, &p) {
+            Err(ResponseError::Invalid { field, reason }) => {
+                assert_eq!(field, "workflow_name");
+                assert!(reason.contains(mention), "{reason}");
+            }
+            other => panic!("expected a refusal of workflow_name, got {other:?}"),
+        }
+    }
+    assert_eq!(policies::list(&store).expect("list").len(), before);
 }

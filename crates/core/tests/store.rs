@@ -138,3 +138,45 @@ fn backup_copies_the_live_database_and_never_overwrites() {
     let err = store.backup_to(&copy).expect_err("existing target");
     assert!(matches!(err, StoreError::BackupTargetExists(_)), "{err}");
 }
+
+#[test]
+fn nested_nulls_of_older_databases_read_as_empty() {
+    // Before migration 9, workflow runs and customer datasets stored unset nested objects and
+    // lists as null; opening such a file turns them into {} and [] and the objects read again.
+    use rusqlite_migration::{Migrations, M};
+    let (_dir, path) = temp_db();
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+    let mut c = Connection::open(&path).expect("open");
+    let files = &*ueba_core::store::SCHEMA_MIGRATIONS;
+    Migrations::new(files[..8].iter().map(|(_, _, sql)| M::up(sql)).collect())
+        .to_latest(&mut c)
+        .expect("schema 8");
+    c.pragma_update(None, "application_id", APPLICATION_ID)
+        .expect("application id");
+    c.execute_batch(
+        r#"INSERT INTO workflow_runs (uuid, body, status, workflow_uuid, user_uuid, app_protocol,
+               app_host, app_port, app_uuid, alert_uuid, expires_ms, create_time)
+           VALUES ('run-1', '{"uuid":"run-1","client_geoip_location":null,"mfa_details":null,
+               "device_details":null,"geoip_details":[{"ip":"192.0.2.1"}],"status":3}',
+               3, 'w', '', '', '', '', '', NULL, 0, 1);
+           INSERT INTO customer_datasets (uuid, name, body)
+           VALUES ('list-1', 'admins', '{"uuid":"list-1","dataset_name":"admins","properties":null}');"#,
+    )
+    .expect("old rows");
+    drop(c);
+
+    let store = Store::open(&path).expect("migrate");
+    let run = ueba_core::response::workflows::get_run(&store, "run-1").expect("run reads");
+    assert!(run.client_geoip_location.is_empty() && run.mfa_details.is_empty());
+    assert!(run.device_details.is_empty());
+    assert_eq!(
+        run.geoip_details,
+        vec![serde_json::json!({"ip": "192.0.2.1"})]
+    );
+    let list = ueba_core::response::lists::get(&store, "admins").expect("list reads");
+    assert!(
+        list.dataset.properties.is_empty(),
+        "{:?}",
+        list.dataset.properties
+    );
+}

@@ -251,7 +251,7 @@ export function listApiTokens(): Promise<Token[]> {
  * seconds (0: ten years). Its `secret` is in this answer only.
  */
 export function createApiToken(name: string, description: string, role: number, ttlSec: number): Promise<Token> {
-  const request: CreateTokenRequest = { account_name: "", description, name, role, status: 0, ttl_sec: ttlSec };
+  const request: CreateTokenRequest = { account_name: "", description, name, role, status: 0, ttl_sec: ttlSec, user_uuid: "" };
   return invoke<Token>("create_api_token", { request });
 }
 

@@ -13,7 +13,7 @@ use ueba_core::response::investigation::{
 
 use super::auth::{Caller, ReadAlerts, ReadAudit, Triage};
 use super::error::{ErrorMessage, LaceworkError};
-use super::extract::{LwJson, LwQuery};
+use super::extract::{LwJson, LwQuery, NoQuery};
 use crate::privx::run_blocking;
 use crate::state::ApiState;
 
@@ -21,6 +21,7 @@ use crate::state::ApiState;
 /// documents them (plain integers are accepted too).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AlertQuery {
     /// Events at or after this time (epoch ms).
     pub start_time: Option<String>,
@@ -65,6 +66,7 @@ pub struct BatchResponse {
 /// Query of "Query Audit Events".
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Events at or after this time (epoch ms).
     pub start_time: Option<String>,
@@ -159,6 +161,7 @@ pub async fn promote_alert(
 pub async fn get_alert(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<Alert>, LaceworkError> {
     let alert = run_blocking(&state.store, move |s| {
@@ -182,6 +185,7 @@ pub async fn get_alert(
 pub async fn alert_history(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<HistoryList>, LaceworkError> {
     let investigation_actions = run_blocking(&state.store, move |s| {
@@ -292,6 +296,7 @@ pub async fn query_audit_events(
 pub async fn get_audit_event(
     _caller: Caller<ReadAudit>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<AuditEvent>, LaceworkError> {
     let event = run_blocking(&state.store, move |s| {

@@ -44,3 +44,9 @@ where
             .map_err(LaceworkError::from)
     }
 }
+
+/// The query of a route the contract gives no parameters: any parameter is refused by name, as
+/// the routes with documented parameters refuse the undocumented ones.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}

@@ -7,7 +7,7 @@ use ueba_core::response::lists::{self, CreateListRequest, CustomerDataset, ListW
 
 use super::auth::{Caller, ManagePolicies, ReadAlerts};
 use super::error::{ErrorMessage, LaceworkError};
-use super::extract::LwJson;
+use super::extract::{LwJson, LwQuery, NoQuery};
 use crate::privx::run_blocking;
 use crate::state::ApiState;
 
@@ -30,6 +30,7 @@ pub struct ListList {
 pub async fn query_lists(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
 ) -> Result<axum::Json<ListList>, LaceworkError> {
     let customer_datasets = run_blocking(&state.store, |s| {
         lists::list(s).map_err(LaceworkError::from)
@@ -75,6 +76,7 @@ pub async fn create_list(
 pub async fn get_list(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
     Path(name): Path<String>,
 ) -> Result<axum::Json<ListWithItems>, LaceworkError> {
     let list = run_blocking(&state.store, move |s| {

@@ -8,7 +8,7 @@ use ueba_core::response::policies::{self, Policy, PolicyUpdate};
 
 use super::auth::{Caller, ManagePolicies, ReadAlerts};
 use super::error::{ErrorMessage, LaceworkError};
-use super::extract::{LwJson, LwQuery};
+use super::extract::{LwJson, LwQuery, NoQuery};
 use crate::privx::run_blocking;
 use crate::state::ApiState;
 
@@ -17,6 +17,7 @@ use crate::state::ApiState;
 /// accepted (display names are always filled in).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct PolicyQuery {
     /// Accepted; not used.
@@ -94,6 +95,7 @@ pub async fn create_policy(
 pub async fn get_policy(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<Policy>, LaceworkError> {
     let policy = run_blocking(&state.store, move |s| {

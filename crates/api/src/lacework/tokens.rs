@@ -21,6 +21,7 @@ use crate::state::ApiState;
 /// Query of "Query Tokens".
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     /// Every token (active and suspended), or only the active ones.
     pub get_all: Option<bool>,
@@ -36,6 +37,7 @@ pub struct TokenList {
 /// Query of Login and TokenLogin.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LoginQuery {
     /// The account name: this workbench's (`workbench`), or empty.
     pub account: Option<String>,
@@ -176,6 +178,7 @@ pub async fn update_token(
     params(LoginQuery),
     responses(
         (status = 200, description = "The session", body = LoginSession),
+        (status = 400, description = "A query parameter the operation does not take (named)", body = ErrorMessage),
         (status = 403, description = "No, or wrong, credentials; or another account", body = ErrorMessage),
         (status = 500, description = "Database error", body = ErrorMessage),
     ),
@@ -204,6 +207,7 @@ pub async fn login(
     params(LoginQuery),
     responses(
         (status = 200, description = "The session", body = LoginSession),
+        (status = 400, description = "A query parameter the operation does not take (named)", body = ErrorMessage),
         (status = 403, description = "No token, or one that is not valid, suspended or expired", body = ErrorMessage),
         (status = 500, description = "Database error", body = ErrorMessage),
     ),

@@ -10,13 +10,14 @@ use ueba_core::response::workflows::{
 
 use super::auth::{Caller, ManagePolicies, ReadAlerts, Triage};
 use super::error::{ErrorMessage, LaceworkError};
-use super::extract::{LwJson, LwQuery};
+use super::extract::{LwJson, LwQuery, NoQuery};
 use crate::privx::run_blocking;
 use crate::state::ApiState;
 
 /// Query of "Query WorkflowRuns".
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// Statuses, comma separated: CREATED, PENDING, SUCCESS, FAILURE, UNSURE.
     pub status: Option<String>,
@@ -118,6 +119,7 @@ pub async fn create_run(
 pub async fn get_run(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<WorkflowRun>, LaceworkError> {
     let run = run_blocking(&state.store, move |s| {
@@ -168,6 +170,7 @@ pub async fn answer_run(
 pub async fn query_workflows(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
 ) -> Result<axum::Json<WorkflowList>, LaceworkError> {
     let workflows = run_blocking(&state.store, |s| {
         workflows::list(s).map_err(LaceworkError::from)
@@ -213,6 +216,7 @@ pub async fn create_workflow(
 pub async fn get_workflow(
     _caller: Caller<ReadAlerts>,
     State(state): State<ApiState>,
+    LwQuery(NoQuery {}): LwQuery<NoQuery>,
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<Workflow>, LaceworkError> {
     let workflow = run_blocking(&state.store, move |s| {

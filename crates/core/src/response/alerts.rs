@@ -44,7 +44,8 @@ pub struct AlertRelatedEntities {
     pub connections: Vec<String>,
 }
 
-/// An alert: the seed's `Alert` fields, then this workbench's additions.
+/// An alert: the seed's `Alert` fields, then this workbench's additions (declared in
+/// `spec/lacework/extensions.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct Alert {

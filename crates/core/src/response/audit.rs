@@ -98,7 +98,8 @@ pub fn account_uuid(login: &str) -> String {
     uuid::Uuid::new_v5(&super::NAMESPACE, format!("account:{login}").as_bytes()).to_string()
 }
 
-/// An audit event: the seed's `AuditEvent` fields, plus what changed.
+/// An audit event: the seed's `AuditEvent` fields, plus what changed (declared in
+/// `spec/lacework/extensions.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct AuditEvent {

@@ -71,10 +71,10 @@ pub struct CustomerDataset {
     pub num_items: i64,
     /// Stored as given.
     pub parent_uuid: String,
-    /// Stored as given.
-    #[ts(type = "unknown")]
+    /// Stored as given (an object; empty when not given).
+    #[ts(type = "Record<string, unknown>")]
     #[schema(value_type = Object)]
-    pub properties: serde_json::Value,
+    pub properties: serde_json::Map<String, serde_json::Value>,
     /// Stored as given.
     pub scenario: i64,
     /// EnumStatus (ACTIVE).
@@ -138,10 +138,10 @@ pub struct CreateListRequest {
     pub description: String,
     /// Stored as given.
     pub config: CustomerDatasetConfig,
-    /// Stored as given.
-    #[ts(type = "unknown")]
+    /// Stored as given (an object; empty when not given).
+    #[ts(type = "Record<string, unknown>")]
     #[schema(value_type = Object)]
-    pub properties: serde_json::Value,
+    pub properties: serde_json::Map<String, serde_json::Value>,
     /// The list's values: user names, host names, IP addresses or CIDR networks.
     pub items: Vec<String>,
 }

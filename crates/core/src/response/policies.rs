@@ -110,6 +110,11 @@ pub struct Policy {
     pub uuid: String,
     /// The workflow RUN_WORKFLOW starts.
     pub workflow_uuid: String,
+    /// Only in a request: the workflow's name, when `workflow_uuid` is not given. It is resolved
+    /// to the uuid of the one workflow of that name and never stored or answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub workflow_name: Option<String>,
 }
 
 /// Fields a caller may not set: the workbench keeps them.
@@ -216,6 +221,17 @@ fn validate(
     Ok((session, app))
 }
 
+/// Turns a request's `workflow_name` into `workflow_uuid` (a given uuid wins, as the vendor
+/// documents) and drops the name.
+fn resolve_workflow_name(c: &rusqlite::Connection, p: &mut Policy) -> Result<(), ResponseError> {
+    if let Some(name) = p.workflow_name.take().filter(|n| !n.is_empty()) {
+        if p.workflow_uuid.is_empty() {
+            p.workflow_uuid = super::workflows::uuid_named(c, &name)?;
+        }
+    }
+    Ok(())
+}
+
 fn store_policy(c: &rusqlite::Connection, p: &Policy) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO policies (uuid, body, status, type, priority, create_time)
@@ -262,6 +278,7 @@ pub fn create(store: &Store, actor: &Actor, input: &Policy) -> Result<Policy, Re
     }
     store.write(|c| {
         let tx = c.transaction()?;
+        resolve_workflow_name(&tx, &mut p)?;
         validate(&tx, &p)?;
         store_policy(&tx, &p)?;
         let after = serde_json::to_value(&p).ok();
@@ -309,6 +326,7 @@ pub fn update(
         after.update_time = now_ms().max(before.update_time + 1);
         after.updater_uuid = actor.uuid.clone();
         after.updater_display_name = actor.display_name.clone();
+        resolve_workflow_name(&tx, &mut after)?;
         validate(&tx, &after)?;
         store_policy(&tx, &after)?;
         let (b, a, asked) = (

@@ -50,7 +50,8 @@ fn may_grant(caller: Role, wanted: Role) -> bool {
     caller == Role::Admin || wanted == caller || wanted == Role::ConnectionsView
 }
 
-/// A token: the seed's `Token` fields, plus its `role`.
+/// A token: the seed's `Token` fields, plus its `role` (declared in
+/// `spec/lacework/extensions.json`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(default)]
 #[ts(export)]
@@ -120,6 +121,8 @@ pub struct CreateTokenRequest {
     pub status: i64,
     /// Lifetime in seconds (0: ten years).
     pub ttl_sec: i64,
+    /// Must be empty or the caller's own uuid: a token acts for its creator.
+    pub user_uuid: String,
 }
 
 /// "Update a token" body: only the fields to change are set.
@@ -372,6 +375,17 @@ fn new_token(
     })
 }
 
+/// A token acts for its creator: `user_uuid` may only be empty or the caller's own uuid.
+fn check_own_uuid(actor: &Actor, user_uuid: &str) -> Result<(), ResponseError> {
+    if user_uuid.is_empty() || user_uuid == actor.uuid {
+        return Ok(());
+    }
+    Err(invalid(
+        "user_uuid",
+        "a token acts for its creator: leave user_uuid empty or give your own uuid",
+    ))
+}
+
 /// Creates an API token for the calling account; the answer holds its secret, once.
 pub fn create(
     store: &Store,
@@ -393,6 +407,7 @@ pub fn create(
     if request.ttl_sec < 0 {
         return Err(invalid("ttl_sec", "a lifetime cannot be negative"));
     }
+    check_own_uuid(actor, &request.user_uuid)?;
     let status = check_status(request.status)?;
     let ttl = if request.ttl_sec == 0 {
         DEFAULT_TTL_SEC
@@ -423,12 +438,7 @@ pub fn temporary(
     caller: Role,
     request: &TemporaryTokenRequest,
 ) -> Result<Token, ResponseError> {
-    if !request.user_uuid.is_empty() && request.user_uuid != actor.uuid {
-        return Err(invalid(
-            "user_uuid",
-            "a temporary token acts for its creator: leave user_uuid empty or give your own uuid",
-        ));
-    }
+    check_own_uuid(actor, &request.user_uuid)?;
     let (default, max) = TEMPORARY_TTL_SEC;
     let ttl = match request.ttl_sec {
         0 => default,

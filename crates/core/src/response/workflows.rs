@@ -171,10 +171,10 @@ pub struct WorkflowRun {
     pub approver_uuid: String,
     /// Whether it still takes an answer.
     pub can_user_approve: bool,
-    /// Kept as given.
-    #[ts(type = "unknown")]
+    /// Kept as given (an object; empty when not given).
+    #[ts(type = "Record<string, unknown>")]
     #[schema(value_type = Object)]
-    pub client_geoip_location: serde_json::Value,
+    pub client_geoip_location: serde_json::Map<String, serde_json::Value>,
     /// The source address.
     pub client_ip: String,
     /// Created (epoch ms).
@@ -182,28 +182,28 @@ pub struct WorkflowRun {
     pub create_time: i64,
     /// Facts about what triggered it; `alert_uuid` links it to an alert.
     pub details: BTreeMap<String, String>,
-    /// Kept as given.
-    #[ts(type = "unknown")]
-    #[schema(value_type = Object)]
-    pub device_details: serde_json::Value,
+    /// Kept as given (a list; empty when not given).
+    #[ts(type = "Array<unknown>")]
+    #[schema(value_type = Vec<Object>)]
+    pub device_details: Vec<serde_json::Value>,
     /// Stored as given.
     pub device_uuid: String,
     /// Seconds an approved run has to be carried out.
     pub execution_ttl_sec: i64,
     /// When it stops taking answers (epoch seconds; 0: never).
     pub expire_time_sec: i64,
-    /// Kept as given.
-    #[ts(type = "unknown")]
-    #[schema(value_type = Object)]
-    pub geoip_details: serde_json::Value,
+    /// Kept as given (a list; empty when not given).
+    #[ts(type = "Array<unknown>")]
+    #[schema(value_type = Vec<Object>)]
+    pub geoip_details: Vec<serde_json::Value>,
     /// The requester's justification.
     pub justification: String,
     /// Whether an answer needs a justification.
     pub justification_required: bool,
-    /// Kept as given.
-    #[ts(type = "unknown")]
+    /// Kept as given (an object; empty when not given).
+    #[ts(type = "Record<string, unknown>")]
     #[schema(value_type = Object)]
-    pub mfa_details: serde_json::Value,
+    pub mfa_details: serde_json::Map<String, serde_json::Value>,
     /// The run that started this one.
     pub parent_uuid: String,
     /// The policy that started it.
@@ -483,6 +483,31 @@ fn run_not_found(uuid: &str) -> ResponseError {
 pub(crate) fn exists(c: &rusqlite::Connection, uuid: &str) -> rusqlite::Result<bool> {
     c.prepare_cached("SELECT 1 FROM workflows WHERE uuid = ?1")?
         .exists([uuid])
+}
+
+/// The uuid of the one workflow named `name`: "Create a Policy" may name its workflow instead of
+/// giving its uuid, and is refused when no workflow or several carry that name.
+pub(crate) fn uuid_named(c: &rusqlite::Connection, name: &str) -> Result<String, ResponseError> {
+    let uuids: Vec<String> = c
+        .prepare_cached(
+            "SELECT uuid FROM workflows WHERE json_extract(body, '$.name') = ?1 ORDER BY uuid",
+        )?
+        .query_map([name], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    match uuids.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(ResponseError::Invalid {
+            field: "workflow_name".into(),
+            reason: format!("no workflow is named {name:?}"),
+        }),
+        many => Err(ResponseError::Invalid {
+            field: "workflow_name".into(),
+            reason: format!(
+                "{} workflows are named {name:?}; give workflow_uuid instead",
+                many.len()
+            ),
+        }),
+    }
 }
 
 /// Creates a workflow.

@@ -2,7 +2,8 @@
 import type { AlertRelatedEntities } from "./AlertRelatedEntities";
 
 /**
- * An alert: the seed's `Alert` fields, then this workbench's additions.
+ * An alert: the seed's `Alert` fields, then this workbench's additions (declared in
+ * `spec/lacework/extensions.json`).
  */
 export type Alert = { 
 /**

@@ -23,9 +23,9 @@ description: string,
  */
 config: CustomerDatasetConfig, 
 /**
- * Stored as given.
+ * Stored as given (an object; empty when not given).
  */
-properties: unknown, 
+properties: Record<string, unknown>, 
 /**
  * The list's values: user names, host names, IP addresses or CIDR networks.
  */

@@ -27,4 +27,8 @@ status: number,
 /**
  * Lifetime in seconds (0: ten years).
  */
-ttl_sec: number, };
+ttl_sec: number, 
+/**
+ * Must be empty or the caller's own uuid: a token acts for its creator.
+ */
+user_uuid: string, };

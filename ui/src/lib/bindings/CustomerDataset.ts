@@ -67,9 +67,9 @@ num_items: number,
  */
 parent_uuid: string, 
 /**
- * Stored as given.
+ * Stored as given (an object; empty when not given).
  */
-properties: unknown, 
+properties: Record<string, unknown>, 
 /**
  * Stored as given.
  */

@@ -109,4 +109,9 @@ uuid: string,
 /**
  * The workflow RUN_WORKFLOW starts.
  */
-workflow_uuid: string, };
+workflow_uuid: string, 
+/**
+ * Only in a request: the workflow's name, when `workflow_uuid` is not given. It is resolved
+ * to the uuid of the one workflow of that name and never stored or answered.
+ */
+workflow_name?: string, };

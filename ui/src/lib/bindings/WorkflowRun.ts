@@ -68,9 +68,9 @@ approver_uuid: string,
  */
 can_user_approve: boolean, 
 /**
- * Kept as given.
+ * Kept as given (an object; empty when not given).
  */
-client_geoip_location: unknown, 
+client_geoip_location: Record<string, unknown>, 
 /**
  * The source address.
  */
@@ -84,9 +84,9 @@ create_time: number,
  */
 details: { [key in string]: string }, 
 /**
- * Kept as given.
+ * Kept as given (a list; empty when not given).
  */
-device_details: unknown, 
+device_details: Array<unknown>, 
 /**
  * Stored as given.
  */
@@ -100,9 +100,9 @@ execution_ttl_sec: number,
  */
 expire_time_sec: number, 
 /**
- * Kept as given.
+ * Kept as given (a list; empty when not given).
  */
-geoip_details: unknown, 
+geoip_details: Array<unknown>, 
 /**
  * The requester's justification.
  */
@@ -112,9 +112,9 @@ justification: string,
  */
 justification_required: boolean, 
 /**
- * Kept as given.
+ * Kept as given (an object; empty when not given).
  */
-mfa_details: unknown, 
+mfa_details: Record<string, unknown>, 
 /**
  * The run that started this one.
  */
