@@ -30,18 +30,6 @@ from support import (CM, TOKEN_PATH, UNKNOWN_ID, WB, Env, Route, assert_schema, 
 ROUTES = load_routes("privx")
 
 # --------------------------------------------------------------------------------------------
-# Known listener deviations (each marks the tests that show it; strict, so a fix is noticed)
-# --------------------------------------------------------------------------------------------
-
-DEVIATION_NULLS = (
-    "LISTENER DEVIATION: optional fields without a value are sent as JSON null (Dataset."
-    "last_training, time_range_settings.start/end, comment; TrainingResult.error_code, "
-    "training_log, validation_dataset_histogram, ...; UebaInternalStatus.dataset_id; "
-    "UebaConfigurations.address/trust_anchors), while the vendor schema types them as string/"
-    "number/object and declares nothing nullable; the vendor contract expects them omitted."
-)
-
-# --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
 
@@ -951,7 +939,6 @@ def test_setup_script_session_flow(ctx: Ctx):
     expect_privx_error(api.get(f"{CM}/setup-script/{first}", ctx.env.tok("user")), 403)
 
 
-@pytest.mark.xfail(strict=True, reason=DEVIATION_NULLS)
 def test_optional_fields_are_omitted_not_null(ctx: Ctx):
     """The strict reading of the vendor schemas: an optional field without a value is left out,
     never null."""

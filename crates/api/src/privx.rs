@@ -21,6 +21,41 @@ use crate::error::{ApiError, ErrorCode, PrivxError};
 use crate::extract::{Json, Query};
 use crate::state::ApiState;
 
+/// A PrivX answer: JSON with every `null` member left out. The vendor's schemas declare nothing
+/// nullable, and its clients expect an optional field without a value to be absent; the desktop
+/// and the CLI keep seeing the same types with their nulls.
+#[derive(Debug)]
+pub struct PrivxJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for PrivxJson<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_value(&self.0) {
+            Ok(mut value) => {
+                drop_nulls(&mut value);
+                axum::Json(value).into_response()
+            }
+            Err(e) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::GeneralError,
+                format!("the answer could not be written as JSON: {e}"),
+            )
+            .into_response(),
+        }
+    }
+}
+
+/// Removes the object members whose value is null, at every depth (array items stay).
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(members) => {
+            members.retain(|_, v| !v.is_null());
+            members.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
 /// Runs blocking store work off the request threads.
 pub(crate) async fn blocking<T, F>(store: &Arc<Store>, f: F) -> Result<T, ApiError>
 where
@@ -132,15 +167,15 @@ fn empty_ok() -> Response {
 pub async fn get_status(
     _auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
-) -> Result<axum::Json<Arc<ServiceStatus>>, ApiError> {
+) -> Result<PrivxJson<Arc<ServiceStatus>>, ApiError> {
     // Polled status is answered from the last computation while nothing was written through
     // the store (and for at most 250 ms), without touching the database.
     if let Some(recent) = status::recent_service(&state.store) {
-        return Ok(axum::Json(recent));
+        return Ok(PrivxJson(recent));
     }
     blocking(&state.store, |s| Ok(status::service_shared(s)?))
         .await
-        .map(axum::Json)
+        .map(PrivxJson)
 }
 
 /// Get Ueba microservice internal status.
@@ -155,10 +190,10 @@ pub async fn get_status(
 pub async fn get_internal_status(
     _auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
-) -> Result<axum::Json<InternalStatus>, ApiError> {
+) -> Result<PrivxJson<InternalStatus>, ApiError> {
     blocking(&state.store, |s| Ok(status::internal(s)?))
         .await
-        .map(axum::Json)
+        .map(PrivxJson)
 }
 
 /// Get dataset object list, possibility to filter training history.
@@ -176,10 +211,10 @@ pub async fn list_datasets(
     _auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
     Query(query): Query<DatasetView>,
-) -> Result<axum::Json<DatasetList>, ApiError> {
+) -> Result<PrivxJson<DatasetList>, ApiError> {
     let view = query.view()?;
     let items = blocking(&state.store, move |s| Ok(datasets::list(s, view)?)).await?;
-    Ok(axum::Json(DatasetList {
+    Ok(PrivxJson(DatasetList {
         count: items.len(),
         items,
     }))
@@ -201,13 +236,13 @@ pub async fn create_dataset(
     auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
     Json(input): Json<DatasetInput>,
-) -> Result<(StatusCode, axum::Json<IdResponse>), ApiError> {
+) -> Result<(StatusCode, PrivxJson<IdResponse>), ApiError> {
     let actor = auth.principal.subject;
     let id = blocking(&state.store, move |s| {
         Ok(datasets::create(s, &input, Some(&actor))?)
     })
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(IdResponse { id })))
+    Ok((StatusCode::CREATED, PrivxJson(IdResponse { id })))
 }
 
 /// Get dataset by id, possibility to filter training history.
@@ -227,13 +262,13 @@ pub async fn get_dataset(
     State(state): State<ApiState>,
     Path(dataset_id): Path<String>,
     Query(query): Query<DatasetView>,
-) -> Result<axum::Json<Dataset>, ApiError> {
+) -> Result<PrivxJson<Dataset>, ApiError> {
     let view = query.view()?;
     blocking(&state.store, move |s| {
         Ok(datasets::get(s, &dataset_id, view)?)
     })
     .await
-    .map(axum::Json)
+    .map(PrivxJson)
 }
 
 /// Update dataset. Empties its training history and deletes its trained weights; does not train.
@@ -306,7 +341,7 @@ pub async fn train_dataset(
     State(state): State<ApiState>,
     Path(dataset_id): Path<String>,
     Query(query): Query<TrainQuery>,
-) -> Result<axum::Json<CountResponse>, ApiError> {
+) -> Result<PrivxJson<CountResponse>, ApiError> {
     let options = TrainOptions {
         set_active_after_training: query.set_active_after_training.unwrap_or(false),
         ..TrainOptions::default()
@@ -325,7 +360,7 @@ pub async fn train_dataset(
         Ok(count)
     })
     .await?;
-    Ok(axum::Json(CountResponse { count }))
+    Ok(PrivxJson(CountResponse { count }))
 }
 
 /// Get number of connections for dataset with given parameters. All connections, if json
@@ -345,7 +380,7 @@ pub async fn query_connection_count(
     _auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
     Json(range): Json<TimeRangeSettings>,
-) -> Result<axum::Json<CountResponse>, ApiError> {
+) -> Result<PrivxJson<CountResponse>, ApiError> {
     let count = blocking(&state.store, move |s| {
         datasets::count_connections(s, &range).map_err(|e| {
             // This body is the time range itself, not a dataset: name its own property.
@@ -363,7 +398,7 @@ pub async fn query_connection_count(
         })
     })
     .await?;
-    Ok(axum::Json(CountResponse { count }))
+    Ok(PrivxJson(CountResponse { count }))
 }
 
 /// Get Ueba configurations.
@@ -378,10 +413,10 @@ pub async fn query_connection_count(
 pub async fn get_configuration(
     _auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
-) -> Result<axum::Json<UebaConfiguration>, ApiError> {
+) -> Result<PrivxJson<UebaConfiguration>, ApiError> {
     blocking(&state.store, |s| Ok(settings::configuration(s)?))
         .await
-        .map(axum::Json)
+        .map(PrivxJson)
 }
 
 /// Set Ueba configurations.
@@ -420,10 +455,10 @@ pub async fn set_configuration(
 pub async fn get_anomaly_settings(
     _auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
-) -> Result<axum::Json<AnomalySettings>, ApiError> {
+) -> Result<PrivxJson<AnomalySettings>, ApiError> {
     blocking(&state.store, |s| Ok(settings::anomaly_settings(s)?))
         .await
-        .map(axum::Json)
+        .map(PrivxJson)
 }
 
 /// Anomaly settings (set): `action` BLOCK or AUDIT, `threshold` between 0.0 (loose) and 1.0
@@ -510,8 +545,8 @@ pub async fn stop_analyzing(
 pub async fn create_setup_session(
     _auth: Authorized<AdminScope>,
     State(state): State<ApiState>,
-) -> axum::Json<IdResponse> {
-    axum::Json(IdResponse {
+) -> PrivxJson<IdResponse> {
+    PrivxJson(IdResponse {
         id: state.new_setup_session(),
     })
 }
