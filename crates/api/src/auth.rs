@@ -32,7 +32,20 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    fn verify(&self, store: &ueba_core::Store, token: &str) -> Result<Principal, AuthError> {
+    /// Forgets a token at once (logout), so the next use asks the database.
+    pub(crate) fn forget(&self, token: &str) {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(&key);
+        }
+    }
+
+    /// The principal of a valid token, from the cache while it is fresh.
+    pub(crate) fn verify(
+        &self,
+        store: &ueba_core::Store,
+        token: &str,
+    ) -> Result<Principal, AuthError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let now = Instant::now();
         let now_ms = chrono::Utc::now().timestamp_millis();

@@ -5,6 +5,7 @@
 //! that the CLI and the desktop app call too. Errors are mapped once, in [`error`].
 
 pub mod auth;
+pub mod cybereason;
 pub mod error;
 pub mod extract;
 pub mod journal;

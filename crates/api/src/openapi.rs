@@ -6,12 +6,14 @@ use std::sync::LazyLock;
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{
-    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password,
+    Scopes, SecurityScheme,
 };
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::cybereason::{sensors as cr_sensors, session as cr_session};
 use crate::lacework::alerts as lw_alerts;
 use crate::lacework::lists as lw_lists;
 use crate::lacework::policies as lw_policies;
@@ -26,9 +28,10 @@ use crate::{auth, privx, workbench};
     info(
         title = "UEBA Workbench REST listener",
         description = "PrivX UEBA API (`/connection-manager/api/v1/ueba/...`), its OAuth2 token endpoint, \
-the Lacework Edge API (`/api/v1/...`) and the workbench's own endpoints (`/workbench/api/v1/...`), served on loopback \
+the Lacework Edge API (`/api/v1/...`), the Cybereason sensor API (`/login.html`, `/rest/...`) and the workbench's own endpoints (`/workbench/api/v1/...`), served on loopback \
 by a local UEBA Workbench. Errors use the PrivX shape `{error_code, error_message, property, details}`, except on the \
-Lacework routes, which answer `{message}`."
+Lacework routes, which answer `{message}`, and the Cybereason routes, which answer `{status: FAILURE, message}` and redirect \
+requests without a session to `/login.html`."
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -44,6 +47,7 @@ Lacework routes, which answer `{message}`."
         (name = "lacework-workflows", description = "Lacework Edge: workflows and their runs"),
         (name = "lacework-lists", description = "Lacework Edge: customer datasets (lists for policy filters)"),
         (name = "lacework-tokens", description = "Lacework Edge: API tokens, Login and TokenLogin"),
+        (name = "cybereason", description = "Cybereason: form login (JSESSIONID), the simulated sensor fleet, sensor actions, isolation and abort"),
         (name = "lacework-catalog", description = "Lacework Edge: the long tail of resource kinds (accesses, apps, cards, connectors, devices, groups, users, ...), served from one table"),
     )
 )]
@@ -74,6 +78,12 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::cybereason::session::SESSION_COOKIE,
+            ))),
         );
         components.add_security_scheme(
             "basicAuth",
@@ -140,6 +150,14 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
             lw_workflows::get_workflow,
             lw_workflows::update_workflow
         ))
+        .routes(routes!(cr_session::login_page, cr_session::login))
+        .routes(routes!(cr_session::logout))
+        .routes(routes!(cr_sensors::query_sensors))
+        .routes(routes!(cr_sensors::start_action))
+        .routes(routes!(cr_sensors::isolate))
+        .routes(routes!(cr_sensors::unisolate))
+        .routes(routes!(cr_sensors::all_actions))
+        .routes(routes!(cr_sensors::abort))
         .routes(routes!(openapi_json))
         .merge(catalog_routes())
 }

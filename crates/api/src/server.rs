@@ -204,6 +204,8 @@ fn refusal(
 ) -> axum::response::Response {
     if uri.path().starts_with("/api/v1/") {
         crate::lacework::error::LaceworkError::new(status, message).into_response()
+    } else if uri.path().starts_with("/rest/") {
+        crate::cybereason::error::CybereasonError::new(status, message).into_response()
     } else {
         ApiError::new(status, code, message).into_response()
     }

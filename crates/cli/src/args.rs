@@ -112,6 +112,9 @@ pub enum Command {
     /// Lacework group membership (a user's groups feed policy `group:` terms).
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// The simulated Cybereason sensor fleet and its actions (isolate, archive, upgrade, ...).
+    #[command(subcommand)]
+    Sensors(SensorsCommand),
     /// The names this workbench gives the Lacework enumerations (integers on the wire).
     Enums {
         /// Print the table as Markdown (what docs/lacework-enums.md holds).
@@ -694,4 +697,78 @@ pub struct JournalArgs {
     /// Lines to show.
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
+}
+
+/// `sensors` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SensorsCommand {
+    /// The sensors, by machine name (filters as the REST query takes them).
+    List {
+        /// A condition FIELD=VALUE (Equals; repeatable), e.g. `status=Online`, `isolated=true`.
+        #[arg(long = "where", value_name = "FIELD=VALUE")]
+        filters: Vec<String>,
+    },
+    /// One sensor (sensorId, pylumId or machine name).
+    Show {
+        /// The sensor.
+        sensor: String,
+    },
+    /// Adds a sensor for a host the connections have not shown.
+    Add {
+        /// The host name.
+        machine_name: String,
+        /// Its address.
+        #[arg(long, default_value = "")]
+        ip: String,
+        /// WINDOWS, LINUX, MAC_OS or UNKNOWN.
+        #[arg(long, default_value = "UNKNOWN")]
+        os: String,
+        /// Added disconnected (its actions time out).
+        #[arg(long)]
+        disconnected: bool,
+    },
+    /// Marks a sensor disconnected (its actions time out) or, with --connected, connected again.
+    Disconnect {
+        /// The sensor.
+        sensor: String,
+        /// Connect it again instead.
+        #[arg(long)]
+        connected: bool,
+    },
+    /// Starts an action (upgrade, restart, archive, unarchive, delete, stopCollection,
+    /// startCollection, setPreventionMode, schedulerScan, fetchLogs, addToGroup,
+    /// removeFromGroup, isolate, un-isolate) on sensors.
+    Act {
+        /// The action.
+        action: String,
+        /// The sensors (sensorId, pylumId or machine name).
+        #[arg(required = true)]
+        sensors: Vec<String>,
+        /// Its argument (archive reason, ENABLE/DISABLE, FULL/QUICK/STOP, group id).
+        #[arg(long)]
+        argument: Option<String>,
+    },
+    /// Every action, newest first, with its counters.
+    Actions,
+    /// Aborts an unfinished action.
+    Abort {
+        /// Its batch id.
+        #[arg(allow_negative_numbers = true)]
+        batch_id: i64,
+    },
+    /// Shows, or sets, the simulated timeline of actions started from now on.
+    Timeline {
+        /// Pending before a sensor starts (ms).
+        #[arg(long)]
+        pending_ms: Option<i64>,
+        /// InProgress before it ends (ms).
+        #[arg(long)]
+        progress_ms: Option<i64>,
+        /// Up to this much more per sensor (ms).
+        #[arg(long)]
+        jitter_ms: Option<i64>,
+        /// When a disconnected sensor times out (ms).
+        #[arg(long)]
+        timeout_ms: Option<i64>,
+    },
 }

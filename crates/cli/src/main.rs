@@ -10,6 +10,7 @@ mod listener;
 mod progress;
 mod response;
 mod run;
+mod sensors;
 mod ueba;
 
 use clap::Parser;

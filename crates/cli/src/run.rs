@@ -141,6 +141,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit(args) => crate::response::audit(cli.json, &store, args)?,
         Command::Catalog(cmd) => crate::response::catalog(cli.json, &store, cmd)?,
         Command::Groups(cmd) => crate::response::groups(&store, cmd)?,
+        Command::Sensors(cmd) => crate::sensors::sensors(cli.json, &store, cmd)?,
         // Answered before the database is opened.
         Command::Enums { .. } => {}
         Command::Stats => {

@@ -465,10 +465,20 @@ fn issue(
     role: Role,
     client_id: &str,
 ) -> Result<IssuedToken, AuthError> {
+    issue_for(store, subject, role, client_id, TOKEN_LIFETIME_SECS)
+}
+
+fn issue_for(
+    store: &Store,
+    subject: &str,
+    role: Role,
+    client_id: &str,
+    lifetime_secs: u64,
+) -> Result<IssuedToken, AuthError> {
     let token_id = random_token(16);
     let secret = random_token(32);
     let issued = now_ms();
-    let expires = issued + TOKEN_LIFETIME_SECS as i64 * 1000;
+    let expires = issued + lifetime_secs as i64 * 1000;
     store.write(|c| {
         let tx = c.transaction()?;
         // Expired tokens are useless; dropping them here keeps the table small. Suspended API
@@ -497,7 +507,7 @@ fn issue(
     Ok(IssuedToken {
         access_token: format!("{token_id}.{secret}"),
         token_type: "Bearer".into(),
-        expires_in: TOKEN_LIFETIME_SECS,
+        expires_in: lifetime_secs,
         scope: role.scope().into(),
     })
 }
@@ -572,6 +582,36 @@ pub fn check_password(store: &Store, username: &str, password: &str) -> Result<R
 /// [`TOKEN_LIFETIME_SECS`].
 pub fn issue_session(store: &Store, subject: &str, role: Role) -> Result<IssuedToken, AuthError> {
     issue(store, subject, role, "lacework-login")
+}
+
+/// The client id of Cybereason web sessions (`JSESSIONID` cookies).
+pub const WEB_SESSION_CLIENT: &str = "cybereason-session";
+/// How long a web session lasts (the vendor's last about 8 hours).
+pub const WEB_SESSION_SECS: u64 = 8 * 3600;
+
+/// A Cybereason form login: the account's password checked, a web session for it (the
+/// `JSESSIONID` value, stored hashed like every credential) and the account's role.
+pub fn open_web_session(
+    store: &Store,
+    username: &str,
+    password: &str,
+) -> Result<(String, Role), AuthError> {
+    let role = check_password(store, username, password)?;
+    let issued = issue_for(store, username, role, WEB_SESSION_CLIENT, WEB_SESSION_SECS)?;
+    Ok((issued.access_token, role))
+}
+
+/// Ends a session or token at once (logout): it is refused from now on.
+pub fn close_session(store: &Store, token: &str) -> Result<(), AuthError> {
+    let (token_id, _) = token.split_once('.').ok_or(AuthError::InvalidToken)?;
+    verify_token(store, token)?;
+    store.write(|c| {
+        c.execute(
+            "UPDATE access_tokens SET expires = 0 WHERE token_id = ?1",
+            [token_id],
+        )?;
+        Ok::<_, AuthError>(())
+    })
 }
 
 /// OAuth `password` grant: an account's token, requested through an authenticated client.

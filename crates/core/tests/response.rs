@@ -14,7 +14,7 @@ use ueba_core::response::policies::{self, action, Policy, PolicyUpdate};
 use ueba_core::response::workflows::{
     self, action_run, run_status, AnswerActions, AnswerRequest, RunFilter, Workflow, WorkflowAction,
 };
-use ueba_core::response::{enums, ResponseError};
+use ueba_core::response::{enums, sensors, ResponseError};
 use ueba_core::ueba::training::{self, TrainOptions};
 use ueba_core::ueba::{analysis, datasets, scoring, DatasetInput, TimeRangeSettings};
 use ueba_core::{CancelToken, Store};
@@ -755,6 +755,27 @@ fn the_matching_policy_decides_the_response() {
         requests as usize,
         after.iter().filter(|a| a.policy_action_taken == 4).count()
     );
+    // ISOLATE and BLOCK started one Isolate action on the alert's host's sensor, linked to the
+    // alert and named in its history.
+    for a in after
+        .iter()
+        .filter(|a| [2, 4].contains(&a.policy_action_taken))
+    {
+        let started = sensors::actions::of_alert(&store, &a.uuid).expect("actions");
+        assert_eq!(started.len(), 1, "{}", a.uuid);
+        assert_eq!(started[0].action.action_type, "Isolate");
+        assert_eq!(started[0].probes.len(), 1);
+        assert_eq!(
+            started[0].probes[0].machine_name,
+            a.related_entities.devices[0]
+        );
+        let history = investigation::history(&store, &a.uuid).expect("history");
+        let note = &history[0].action.note.as_ref().expect("a note").note_text;
+        assert!(
+            note.contains(&format!("sensor action {}", started[0].action.batch_id)),
+            "{note}"
+        );
+    }
 
     // Suspending BLOCK lets ALLOW win: the user's alerts are closed as expected activity.
     let mut fields = serde_json::Map::new();

@@ -129,7 +129,7 @@ pub fn admit(
     Ok((actor_of(&principal, parts), principal.role))
 }
 
-fn actor_of(principal: &Principal, parts: &Parts) -> Actor {
+pub(crate) fn actor_of(principal: &Principal, parts: &Parts) -> Actor {
     let client_ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

@@ -10,6 +10,7 @@ pub mod filter;
 pub mod investigation;
 pub mod lists;
 pub mod policies;
+pub mod sensors;
 mod stored;
 pub mod tokens;
 pub mod workflows;

@@ -7,8 +7,9 @@
 //! The winner's action is taken and recorded on the alert (`policy_action_taken`,
 //! `policy_uuid`) and in its investigation history:
 //! - ALLOW: expected activity, so the alert is closed at once as EXPECTED_ACTIVITY;
-//! - BLOCK: the anomaly's connection is marked blocked;
-//! - ISOLATE_DEVICE: an isolation request for the target host's sensor is recorded;
+//! - BLOCK: the anomaly's connection is marked blocked and the target host's sensor isolated;
+//! - ISOLATE_DEVICE: the target host's sensor is isolated (an Isolate sensor action, linked to
+//!   the alert; see [`super::sensors::actions`]);
 //! - RUN_WORKFLOW (and RUN_APP_SPECIFIC_WORKFLOW): a run of the policy's workflow starts and
 //!   waits for an answer (see [`super::workflows`]);
 //! - every other action: alert only.
@@ -519,7 +520,14 @@ fn take_action(
                     [id],
                 )?;
             }
-            note.push_str("; the connection is marked blocked");
+            note.push_str("; the connection is marked blocked; ");
+            note.push_str(&super::sensors::actions::respond_isolate(
+                tx,
+                engine,
+                &facts.uuid,
+                &policy.uuid,
+                &facts.host,
+            )?);
         }
         action::RUN_WORKFLOW | action::RUN_APP_SPECIFIC_WORKFLOW => {
             let seed = super::workflows::WorkflowRun {
@@ -540,15 +548,14 @@ fn take_action(
             }
         }
         action::ISOLATE_DEVICE => {
-            tx.execute(
-                "INSERT OR IGNORE INTO sensor_requests (uuid, alert_uuid, policy_uuid, host, action, status, create_time)
-                 VALUES (?1, ?2, ?3, ?4, 'isolate', 'PENDING', ?5)",
-                params![uuid::Uuid::now_v7().to_string(), facts.uuid, policy.uuid, facts.host, now],
-            )?;
-            note.push_str(&format!(
-                "; isolation of {} requested from its sensor",
-                facts.host
-            ));
+            note.push_str("; ");
+            note.push_str(&super::sensors::actions::respond_isolate(
+                tx,
+                engine,
+                &facts.uuid,
+                &policy.uuid,
+                &facts.host,
+            )?);
         }
         _ => {}
     }

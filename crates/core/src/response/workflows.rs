@@ -1012,14 +1012,13 @@ fn carry_out(
             )?;
             format!("connection {} marked blocked", run.session_uuid)
         }
-        action_run::ISOLATE_DEVICE => {
-            tx.execute(
-                "INSERT OR IGNORE INTO sensor_requests (uuid, alert_uuid, policy_uuid, host, action, status, create_time)
-                 VALUES (?1, ?2, ?3, ?4, 'isolate', 'PENDING', ?5)",
-                params![uuid::Uuid::now_v7().to_string(), alert_uuid, run.policy_uuid, run.app_host, now],
-            )?;
-            format!("isolation of {} requested from its sensor", run.app_host)
-        }
+        action_run::ISOLATE_DEVICE => super::sensors::actions::respond_isolate(
+            tx,
+            &Actor::engine(),
+            alert_uuid,
+            &run.policy_uuid,
+            &run.app_host,
+        )?,
         action_run::CLOSE_ALERT => {
             tx.execute(
                 "UPDATE alerts SET status = 3, incident_status = 2, closed_time = ?2,
