@@ -740,7 +740,7 @@ fn the_matching_policy_decides_the_response() {
         .filter(|an| an.user == user)
         .collect();
     assert!(!blocked.is_empty() && blocked.iter().all(|an| an.blocked));
-    // ISOLATE recorded one request per alert for the sensor.
+    // ISOLATE (and BLOCK) recorded one request per alert for the host's sensor.
     let requests: i64 = store
         .read(|c| {
             c.query_row(
@@ -753,7 +753,11 @@ fn the_matching_policy_decides_the_response() {
         .expect("count");
     assert_eq!(
         requests as usize,
-        after.iter().filter(|a| a.policy_action_taken == 4).count()
+        after
+            .iter()
+            .filter(|a| [2, 4].contains(&a.policy_action_taken)
+                && a.related_entities.devices[0] == other_host)
+            .count()
     );
     // ISOLATE and BLOCK started one Isolate action on the alert's host's sensor, linked to the
     // alert and named in its history.
