@@ -10,6 +10,7 @@ mod commands;
 mod error;
 mod listener;
 mod response_commands;
+mod sensor_commands;
 mod state;
 mod throttle;
 mod ueba_commands;
@@ -152,6 +153,14 @@ fn main() {
             response_commands::list_api_tokens,
             response_commands::create_api_token,
             response_commands::update_api_token,
+            sensor_commands::sensor_vocabulary,
+            sensor_commands::query_sensors,
+            sensor_commands::start_sensor_action,
+            sensor_commands::sensor_actions,
+            sensor_commands::abort_sensor_action,
+            sensor_commands::alert_sensor_actions,
+            sensor_commands::sensor_timeline,
+            sensor_commands::set_sensor_timeline,
         ])
         .build(tauri::generate_context!());
     let app = match app {

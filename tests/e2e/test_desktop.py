@@ -23,7 +23,10 @@ and a fresh data directory. The test:
 6. the response loop on the desktop: triages and closes an alert, finds it in the audit trail, edits
    a policy, opens the Workflows inbox (its runs or its empty state), creates an API token in
    Settings (its secret shown once) and suspends it, and answers a workflow run started through the
-   REST listener (a missing justification is refused with the core's reason, then it is approved).
+   REST listener (a missing justification is refused with the core's reason, then it is approved);
+7. the sensor fleet: filters the Sensors page to one host and isolates it, follows the isolation
+   live on the Sensor actions page to Succeeded (the sensor then shows isolated), and aborts a long
+   restart from the list (its sensor ends Aborted).
 
 Prints `N passed, M failed` last and exits non-zero on any failure.
 """
@@ -777,6 +780,96 @@ def main() -> int:
             screenshot(artifacts, "07e-workflows")
 
         runner.step("Workflows: the inbox renders (runs waiting for an answer, or its empty state)", workflow_inbox)
+
+        # ---- sensors and their actions -----------------------------------------------------------
+
+        def pick_option(testid: str, text: str) -> None:
+            picked = s.execute(
+                """
+                const select = document.querySelector(`[data-testid="${arguments[0]}"]`);
+                const option = [...select.options].find((o) => o.textContent.trim() === arguments[1]);
+                if (!option) return false;
+                option.selected = true;
+                select.dispatchEvent(new Event('change', { bubbles: true }));
+                return true;
+                """,
+                [testid, text],
+                idempotent=True,
+            )
+            assert picked, f"{text} is not offered in {testid}"
+
+        def select_sensor(name: str) -> None:
+            search = wait_for("the sensor search", lambda: s.find('[data-testid="sensor-search"]'))
+            s.clear(search)
+            s.send_keys(search, name)
+            row = f'[data-testid="sensor-row"][data-name="{name}"]'
+            checkbox = wait_for(f"the row of {name}", lambda: s.find(f'{row} [data-testid="sensor-select"]'), timeout=15)
+            names = s.execute(
+                "return [...document.querySelectorAll('[data-testid=\"sensor-row\"]')].map((r) => r.dataset.name);",
+                [],
+                idempotent=True,
+            )
+            assert all(name.lower() in (n or "").lower() for n in names), f"the filter shows {names}"
+            s.click(checkbox, retry=False)
+            wait_for("the selection", lambda: int_attr(s, '[data-testid="sensor-selected"]') == 1, timeout=10)
+
+        def sensors_isolate() -> None:
+            s.click(wait_for("the Sensors nav button", lambda: s.find('[data-testid="nav-sensors"]')))
+            total = wait_for("the sensors", lambda: int_attr(s, '[data-testid="sensor-total"]'), timeout=20)
+            assert total and total > 0, f"sensor total {total!r}"
+            first = wait_for("a sensor row", lambda: s.find('[data-testid="sensor-row"]'), timeout=15)
+            name = s.attribute(first, "data-name") or ""
+            state["sensor"] = name
+            select_sensor(name)
+            s.click(wait_for("the Isolate button", lambda: s.find('[data-testid="sensor-isolate"]:not([disabled])')), retry=False)
+            text = s.text(wait_for("the started notice", lambda: s.find('[data-testid="sensor-started"]'), timeout=15))
+            assert "Isolate started as batch" in text, f"unexpected notice {text!r}"
+            print(f"     {total} sensors; {' '.join(text.split())[:120]}", flush=True)
+            screenshot(artifacts, "07f-sensors")
+
+        runner.step("Sensors: every host has a sensor; filter, select one and isolate it", sensors_isolate)
+
+        def actions_live() -> None:
+            s.click(wait_for("the Sensor actions nav button", lambda: s.find('[data-testid="nav-actions"]')))
+            row = '[data-testid="action-row"][data-type="Isolate"]'
+            wait_for("the isolation in the list", lambda: s.find(row), timeout=15)
+            wait_for("the isolation to finish (live)", lambda: s.find(f'{row}[data-outcome="done"]'), timeout=40, interval=0.5)
+            assert s.find(f'{row} [data-testid="action-state"][data-state="Succeeded"]'), "the isolation did not succeed"
+            s.click(wait_for("the Sensors nav button", lambda: s.find('[data-testid="nav-sensors"]')))
+            name = state["sensor"]
+            search = wait_for("the sensor search", lambda: s.find('[data-testid="sensor-search"]'))
+            s.clear(search)
+            s.send_keys(search, name)
+            wait_for(f"{name} shown isolated", lambda: s.find(f'[data-testid="sensor-row"][data-name="{name}"][data-isolated="true"]'), timeout=15)
+
+        runner.step("Sensor actions: the isolation runs live to Succeeded and the sensor shows isolated", actions_live)
+
+        def abort_action() -> None:
+            s.click(wait_for("the Sensor actions nav button", lambda: s.find('[data-testid="nav-actions"]')))
+            pending = wait_for("the timeline form", lambda: s.find('[data-testid="tl-pending"]'), timeout=15)
+            s.clear(pending)
+            s.send_keys(pending, "600000")
+            s.click(s.find('[data-testid="tl-save"]') or "", retry=False)
+            wait_for("the timeline saved", lambda: s.find('[data-testid="tl-saved"]'), timeout=10)
+            s.click(wait_for("the Sensors nav button", lambda: s.find('[data-testid="nav-sensors"]')))
+            select_sensor(state["sensor"])
+            pick_option("sensor-action", "Restart")
+            s.click(wait_for("the Run button", lambda: s.find('[data-testid="sensor-run"]:not([disabled])')), retry=False)
+            wait_for("the started notice", lambda: "Restart started" in s.text(s.find('[data-testid="sensor-started"]') or ""), timeout=15)
+            s.click(wait_for("the Sensor actions nav button", lambda: s.find('[data-testid="nav-actions"]')))
+            row = '[data-testid="action-row"][data-type="Restart"]'
+            s.click(wait_for("the Abort button", lambda: s.find(f'{row}[data-outcome="running"] [data-testid="action-abort"]'), timeout=15), retry=False)
+            wait_for("the restart aborted", lambda: s.find(f'{row}[data-outcome="aborted"]'), timeout=15)
+            assert s.find(f'{row} [data-testid="action-state"][data-state="Aborted"]'), "no sensor ended Aborted"
+            # Back to a quick timeline for the rest of the run.
+            pending = wait_for("the timeline form", lambda: s.find('[data-testid="tl-pending"]'))
+            s.clear(pending)
+            s.send_keys(pending, "0")
+            s.click(s.find('[data-testid="tl-save"]') or "", retry=False)
+            time.sleep(0.3)
+            screenshot(artifacts, "07g-sensor-actions")
+
+        runner.step("Sensor actions: a long restart is aborted from the list; its sensor ends Aborted", abort_action)
 
         def delete_refused() -> None:
             s.click(wait_for("the Datasets nav button", lambda: s.find('[data-testid="nav-datasets"]')))
