@@ -12,7 +12,8 @@ use ueba_core::response::investigation::{
 };
 use ueba_core::response::policies::{self, action, Policy, PolicyUpdate};
 use ueba_core::response::workflows::{
-    self, action_run, run_status, AnswerActions, AnswerRequest, RunFilter, Workflow, WorkflowAction,
+    self, action_run, run_status, AnswerActions, AnswerRequest, RunFilter, Workflow,
+    WorkflowAction, WorkflowRun,
 };
 use ueba_core::response::{enums, sensors, ResponseError};
 use ueba_core::ueba::training::{self, TrainOptions};
@@ -852,6 +853,19 @@ fn workflow(name: &str) -> Workflow {
     }
 }
 
+/// A RUN_WORKFLOW policy of `w` for the user of the first alert, then every alert raised again
+/// under it; the policy and the user.
+fn ask_about_a_user(store: &Store, w: &Workflow) -> (Policy, String) {
+    let target = alerts::query(store, &all_statuses()).expect("alerts")[0].clone();
+    let user = target.related_entities.users[0].clone();
+    let mut p = policy("ask about user", 101, &[&format!("user:{user}")]);
+    p.workflow_uuid = w.uuid.clone();
+    let p = policies::create(store, &analyst(), &p).expect("policy");
+    forget_alerts(store);
+    analyse(store);
+    (p, user)
+}
+
 fn answer(index: &str, why: &str) -> AnswerRequest {
     AnswerRequest {
         answer_index: index.into(),
@@ -932,13 +946,7 @@ fn a_run_workflow_policy_waits_for_an_answer_then_acts() {
     let (_dir, store) = analysed_store();
     let me = analyst();
     let w = workflows::create(&store, &me, &workflow("block on approval")).expect("workflow");
-    let target = alerts::query(&store, &all_statuses()).expect("alerts")[0].clone();
-    let user = target.related_entities.users[0].clone();
-    let mut p = policy("ask about user", 101, &[&format!("user:{user}")]);
-    p.workflow_uuid = w.uuid.clone();
-    let p = policies::create(&store, &me, &p).expect("policy");
-    forget_alerts(&store);
-    analyse(&store);
+    let (p, user) = ask_about_a_user(&store, &w);
 
     let runs = workflows::query_runs(
         &store,
@@ -1460,4 +1468,53 @@ fn a_policy_may_name_its_workflow() {
         }
     }
     assert_eq!(policies::list(&store).expect("list").len(), before);
+}
+
+#[test]
+fn a_workflow_gates_the_isolation_of_the_host() {
+    let (_dir, store) = analysed_store();
+    let me = analyst();
+    let mut gate = workflow("isolate on approval");
+    gate.answers[0].actions = vec![WorkflowAction {
+        run: action_run::ISOLATE_DEVICE,
+        ..Default::default()
+    }];
+    let w = workflows::create(&store, &me, &gate).expect("workflow");
+    ask_about_a_user(&store, &w);
+
+    let runs = workflows::query_runs(
+        &store,
+        &RunFilter {
+            status: Some("PENDING".into()),
+            workflow_uuid: Some(w.uuid.clone()),
+            ..RunFilter::default()
+        },
+    )
+    .expect("runs");
+    assert!(
+        runs.len() >= 2,
+        "two alerts of the user to answer differently"
+    );
+    let alert_of = |r: &WorkflowRun| r.details["alert_uuid"].clone();
+    // Waiting for the answer: nothing is isolated yet.
+    for r in &runs {
+        assert!(sensors::actions::of_alert(&store, &alert_of(r))
+            .expect("actions")
+            .is_empty());
+    }
+    // Denied: nothing happens; approved: the host's sensor is isolated for that alert.
+    workflows::answer(&store, &me, "admin", &runs[1].uuid, &answer("1", "not now")).expect("deny");
+    assert!(sensors::actions::of_alert(&store, &alert_of(&runs[1]))
+        .expect("actions")
+        .is_empty());
+    workflows::answer(&store, &me, "admin", &runs[0].uuid, &answer("0", "go")).expect("approve");
+    let started = sensors::actions::of_alert(&store, &alert_of(&runs[0])).expect("actions");
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].action.action_type, "Isolate");
+    let host = alerts::get(&store, &alert_of(&runs[0]))
+        .expect("alert")
+        .related_entities
+        .devices[0]
+        .clone();
+    assert_eq!(started[0].probes[0].machine_name, host);
 }
