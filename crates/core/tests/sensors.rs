@@ -341,13 +341,31 @@ fn actions_reach_every_final_state_and_change_the_fleet() {
     actions::isolate(&store, &me, false, &isolation).expect("un-isolate");
     assert!(!sensors::get(&store, &a.pylum_id).expect("a").isolated);
 
+    // What happens to a sensor while its action runs ends it: disconnected, Disconnected;
+    // deleted, ProbeRemoved.
+    let (d, e) = (&all[3], &all[4]);
+    timeline(&store, 3_600_000, 0);
+    let long = run("restart", ids(&[&d.pylum_id]));
+    assert_eq!(stat(&long, "Pending"), 1);
+    sensors::set_disconnected(&store, &me, &d.pylum_id, true).expect("disconnect");
+    let cut = actions::detail(&store, long.action.batch_id).expect("detail");
+    assert!(cut.action.final_state);
+    assert_eq!(stat(&cut, "Disconnected"), 1);
+    sensors::set_disconnected(&store, &me, &d.pylum_id, false).expect("connect");
+    let doomed = run("restart", ids(&[&e.pylum_id]));
+    timeline(&store, 0, 0);
+    run("delete", ids(&[&e.pylum_id]));
+    let removed = actions::detail(&store, doomed.action.batch_id).expect("detail");
+    assert_eq!(stat(&removed, "ProbeRemoved"), 1);
+    assert!(removed.action.final_state);
+
     // Delete removes the sensor from the fleet.
     run("delete", ids(&[&a.pylum_id]));
     assert!(matches!(
         sensors::get(&store, &a.pylum_id),
         Err(ResponseError::NotFound { .. })
     ));
-    assert_eq!(sensors::list(&store).expect("list").len(), all.len() - 1);
+    assert_eq!(sensors::list(&store).expect("list").len(), all.len() - 2);
 
     // Every action is listed, newest first, and none is left in progress.
     let listed = actions::all_actions(&store).expect("all");

@@ -3,7 +3,8 @@
 //! (the configured delays, plus a jitter derived from the batch and sensor ids). What a sensor
 //! ends in is decided when the action starts: a disconnected sensor times out, an archived one
 //! ends NotSupported, an upgrade of an up-to-date sensor AlreadyUpdated, an unknown id
-//! UnknownProbe, the rest Succeeded. A sensor's success changes the fleet (isolate isolates,
+//! UnknownProbe, the rest Succeeded; a sensor deleted while the action runs ends ProbeRemoved,
+//! and one disconnected meanwhile Disconnected. A sensor's success changes the fleet (isolate isolates,
 //! archive archives, ...). The timeline is evaluated when the fleet or the actions are read
 //! ([`advance`]), so what a reader sees depends only on the clock, and an abort stops every
 //! sensor that has not finished.
@@ -489,8 +490,7 @@ impl Record {
     }
 }
 
-fn read_record(c: &rusqlite::Connection, body: &str) -> Result<Record, ResponseError> {
-    let _ = c;
+fn read_record(body: &str) -> Result<Record, ResponseError> {
     serde_json::from_str(body)
         .map_err(|e| ResponseError::Conflict(format!("stored sensor action is unreadable: {e}")))
 }
@@ -629,13 +629,15 @@ pub(crate) fn start_on(
     if known.is_empty() {
         return Ok(None);
     }
+    use rusqlite::OptionalExtension;
+    // A timeline that no longer reads (set by a newer version) falls back to the defaults.
     let t: Timeline = c
         .query_row(
             "SELECT value FROM settings WHERE key = ?1",
             [TIMELINE_KEY],
             |r| r.get::<_, String>(0),
         )
-        .ok()
+        .optional()?
         .and_then(|v| serde_json::from_str(&v).ok())
         .unwrap_or_default();
     let batch_id = new_batch_id(c)?;
@@ -727,8 +729,39 @@ fn load_on(
         .prepare_cached("SELECT body, alert_uuid FROM sensor_actions WHERE batch_id = ?1")?
         .query_row([batch_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    row.map(|(body, alert)| read_record(c, &body).map(|r| (r, alert)))
+    row.map(|(body, alert)| read_record(&body).map(|r| (r, alert)))
         .transpose()
+}
+
+/// What happened to a sensor while its action ran ends it now: deleted, it is gone
+/// (ProbeRemoved); gone offline when it was expected to succeed, the command did not reach it
+/// (Disconnected). Actions on the server (archive, delete, ...) are not interrupted.
+fn interrupt(c: &rusqlite::Connection, record: &mut Record, now: i64) -> Result<(), ResponseError> {
+    let server_side = kind(&record.action.action_type).is_some_and(|k| k.server_side);
+    let elapsed = now - record.action.start_time;
+    let mut changed = false;
+    for p in &mut record.probes {
+        if p.settled || !UNFINISHED.contains(&p.state.as_str()) {
+            continue;
+        }
+        let Some(sensor) = find_on(c, &p.sensor_id)? else {
+            continue;
+        };
+        let end = if sensor.deleted && record.action.action_type != "Delete" {
+            "ProbeRemoved"
+        } else if sensor.disconnected && !server_side && p.fate == "Succeeded" {
+            "Disconnected"
+        } else {
+            continue;
+        };
+        p.fate = end.into();
+        p.ends_after_ms = elapsed;
+        changed = true;
+    }
+    if changed {
+        record.refresh(now);
+    }
+    Ok(())
 }
 
 /// Takes every sensor that reached its end by `now` into account, in the order they ended:
@@ -743,12 +776,13 @@ fn settle_on(c: &rusqlite::Connection, now: i64) -> Result<(), ResponseError> {
         .collect::<Result<_, _>>()?;
     let mut records: Vec<(Record, Option<String>)> = open
         .iter()
-        .map(|(b, a)| read_record(c, b).map(|r| (r, a.clone())))
+        .map(|(b, a)| read_record(b).map(|r| (r, a.clone())))
         .collect::<Result<_, _>>()?;
     // (when it ended, record index, probe index)
     let mut ended: Vec<(i64, usize, usize)> = Vec::new();
     for (ri, (record, _)) in records.iter_mut().enumerate() {
         record.refresh(now);
+        interrupt(c, record, now)?;
         for (pi, p) in record.probes.iter().enumerate() {
             if !p.settled && !UNFINISHED.contains(&p.state.as_str()) {
                 ended.push((record.action.start_time + p.ends_after_ms, ri, pi));
@@ -764,8 +798,9 @@ fn settle_on(c: &rusqlite::Connection, now: i64) -> Result<(), ResponseError> {
             continue;
         };
         sensor.actions_in_progress = (sensor.actions_in_progress - 1).max(0);
+        let kind_of = kind(&record.action.action_type);
         if probe.state == "Succeeded" {
-            if let Some(k) = kind(&record.action.action_type) {
+            if let Some(k) = kind_of {
                 (k.effect)(&mut sensor, &record.argument, at.min(now));
             }
             if record.action.action_type == "Upgrade" {
@@ -910,7 +945,7 @@ pub fn details(store: &Store) -> Result<Vec<ActionDetail>, ResponseError> {
             .collect::<Result<_, _>>()?;
         rows.into_iter()
             .map(|(body, alert)| {
-                let mut r = read_record(c, &body)?;
+                let mut r = read_record(&body)?;
                 r.refresh(now);
                 Ok(r.detail(alert))
             })
