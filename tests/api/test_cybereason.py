@@ -58,8 +58,7 @@ class Cr:
         self._sessions: dict[str, requests.Session] = {}
 
     def new_session(self, role: str = "admin") -> requests.Session:
-        s = requests.Session()
-        s.trust_env = False
+        s = plain()
         account = self.env.accounts[role]
         r = s.post(self.base + "/login.html", data={"username": account.name, "password": account.password},
                    allow_redirects=False, timeout=60)
@@ -108,6 +107,13 @@ def cr(main: Env) -> Cr:
     return Cr(main)
 
 
+def plain() -> requests.Session:
+    """A client with no session, and no proxy from the environment (the listener is local)."""
+    s = requests.Session()
+    s.trust_env = False
+    return s
+
+
 def expect_failure(resp: requests.Response, status: int) -> str:
     """`status` with the surface's error body; its message."""
     body = json_of(expect(resp, status))
@@ -142,8 +148,8 @@ def test_without_a_session_the_login_page(cr: Cr, main: Env, r: Route):
     before = len(cr.actions())
     for cookies in ({}, {"JSESSIONID": "made-up"}, {"JSESSIONID": main.admin}):
         body = {} if r.method == "POST" else None
-        resp = requests.request(r.method, cr.base + fill(r.path), json=body, cookies=cookies,
-                                allow_redirects=False, timeout=60)
+        resp = plain().request(r.method, cr.base + fill(r.path), json=body, cookies=cookies,
+                               allow_redirects=False, timeout=60)
         assert resp.status_code == 302, (cookies.keys(), resp.status_code, resp.text[:200])
         assert "/login.html" in resp.headers["Location"]
     assert len(cr.actions()) == before
@@ -178,8 +184,8 @@ def test_login_sets_a_session_cookie_and_logout_ends_it(cr: Cr):
     out = s.get(cr.base + "/logout", allow_redirects=False, timeout=60)
     assert out.status_code == 200, out.text[:200]
     # The old cookie no longer works, even sent again by hand.
-    again = requests.get(cr.base + "/rest/sensors/allActions", cookies={"JSESSIONID": cookie.value},
-                         allow_redirects=False, timeout=60)
+    again = plain().get(cr.base + "/rest/sensors/allActions", cookies={"JSESSIONID": cookie.value},
+                        allow_redirects=False, timeout=60)
     assert again.status_code == 302
 
 
@@ -191,8 +197,7 @@ def test_login_sets_a_session_cookie_and_logout_ends_it(cr: Cr):
 ], ids=["wrong-password", "unknown-account", "no-password", "empty"])
 def test_failed_login_redirects_to_an_error_url(cr: Cr, form: dict):
     """As the vendor's server: the client sees a final URL containing `error`, and no session."""
-    s = requests.Session()
-    s.trust_env = False
+    s = plain()
     resp = s.post(cr.base + "/login.html", data=form, timeout=60)
     assert "error" in resp.url and resp.status_code == 200, (resp.url, resp.status_code)
     assert "JSESSIONID" not in s.cookies
