@@ -783,6 +783,20 @@ def main() -> int:
 
         # ---- sensors and their actions -----------------------------------------------------------
 
+        def press(what: str, css: str, timeout: float = 15) -> None:
+            """Clicks the element `css` (found afresh each attempt) scrolled into view; a click the
+            page refused as not interactable (mid re-render) never happened, so it is tried again."""
+            for attempt in range(4):
+                element = wait_for(what, lambda: s.find(css), timeout=timeout)
+                try:
+                    s.execute("arguments[0].scrollIntoView({block: 'center'});", [{ELEMENT_KEY: element}], idempotent=True)
+                    s.click(element, retry=False)
+                    return
+                except WebDriverError as e:
+                    if "not interactable" not in str(e) and "stale element" not in str(e) or attempt == 3:
+                        raise AssertionError(f"clicking {what}: {e}") from e
+                    time.sleep(0.5)
+
         def pick_option(testid: str, text: str) -> None:
             picked = s.execute(
                 """
@@ -803,25 +817,25 @@ def main() -> int:
             s.clear(search)
             s.send_keys(search, name)
             row = f'[data-testid="sensor-row"][data-name="{name}"]'
-            checkbox = wait_for(f"the row of {name}", lambda: s.find(f'{row} [data-testid="sensor-select"]'), timeout=15)
+            wait_for(f"the row of {name}", lambda: s.find(f'{row} [data-testid="sensor-select"]'), timeout=15)
             names = s.execute(
                 "return [...document.querySelectorAll('[data-testid=\"sensor-row\"]')].map((r) => r.dataset.name);",
                 [],
                 idempotent=True,
             )
             assert all(name.lower() in (n or "").lower() for n in names), f"the filter shows {names}"
-            s.click(checkbox, retry=False)
+            press(f"the checkbox of {name}", f'{row} [data-testid="sensor-select"]')
             wait_for("the selection", lambda: int_attr(s, '[data-testid="sensor-selected"]') == 1, timeout=10)
 
         def sensors_isolate() -> None:
-            s.click(wait_for("the Sensors nav button", lambda: s.find('[data-testid="nav-sensors"]')))
+            press("the Sensors nav button", '[data-testid="nav-sensors"]')
             total = wait_for("the sensors", lambda: int_attr(s, '[data-testid="sensor-total"]'), timeout=20)
             assert total and total > 0, f"sensor total {total!r}"
             first = wait_for("a sensor row", lambda: s.find('[data-testid="sensor-row"]'), timeout=15)
             name = s.attribute(first, "data-name") or ""
             state["sensor"] = name
             select_sensor(name)
-            s.click(wait_for("the Isolate button", lambda: s.find('[data-testid="sensor-isolate"]:not([disabled])')), retry=False)
+            press("the Isolate button", '[data-testid="sensor-isolate"]:not([disabled])')
             text = s.text(wait_for("the started notice", lambda: s.find('[data-testid="sensor-started"]'), timeout=15))
             assert "Isolate started as batch" in text, f"unexpected notice {text!r}"
             print(f"     {total} sensors; {' '.join(text.split())[:120]}", flush=True)
@@ -830,12 +844,12 @@ def main() -> int:
         runner.step("Sensors: every host has a sensor; filter, select one and isolate it", sensors_isolate)
 
         def actions_live() -> None:
-            s.click(wait_for("the Sensor actions nav button", lambda: s.find('[data-testid="nav-actions"]')))
+            press("the Sensor actions nav button", '[data-testid="nav-actions"]')
             row = '[data-testid="action-row"][data-type="Isolate"]'
             wait_for("the isolation in the list", lambda: s.find(row), timeout=15)
             wait_for("the isolation to finish (live)", lambda: s.find(f'{row}[data-outcome="done"]'), timeout=40, interval=0.5)
             assert s.find(f'{row} [data-testid="action-state"][data-state="Succeeded"]'), "the isolation did not succeed"
-            s.click(wait_for("the Sensors nav button", lambda: s.find('[data-testid="nav-sensors"]')))
+            press("the Sensors nav button", '[data-testid="nav-sensors"]')
             name = state["sensor"]
             search = wait_for("the sensor search", lambda: s.find('[data-testid="sensor-search"]'))
             s.clear(search)
@@ -845,27 +859,27 @@ def main() -> int:
         runner.step("Sensor actions: the isolation runs live to Succeeded and the sensor shows isolated", actions_live)
 
         def abort_action() -> None:
-            s.click(wait_for("the Sensor actions nav button", lambda: s.find('[data-testid="nav-actions"]')))
+            press("the Sensor actions nav button", '[data-testid="nav-actions"]')
             pending = wait_for("the timeline form", lambda: s.find('[data-testid="tl-pending"]'), timeout=15)
             s.clear(pending)
             s.send_keys(pending, "600000")
-            s.click(s.find('[data-testid="tl-save"]') or "", retry=False)
+            press("the timeline's Save button", '[data-testid="tl-save"]')
             wait_for("the timeline saved", lambda: s.find('[data-testid="tl-saved"]'), timeout=10)
-            s.click(wait_for("the Sensors nav button", lambda: s.find('[data-testid="nav-sensors"]')))
+            press("the Sensors nav button", '[data-testid="nav-sensors"]')
             select_sensor(state["sensor"])
             pick_option("sensor-action", "Restart")
-            s.click(wait_for("the Run button", lambda: s.find('[data-testid="sensor-run"]:not([disabled])')), retry=False)
+            press("the Run button", '[data-testid="sensor-run"]:not([disabled])')
             wait_for("the started notice", lambda: "Restart started" in s.text(s.find('[data-testid="sensor-started"]') or ""), timeout=15)
-            s.click(wait_for("the Sensor actions nav button", lambda: s.find('[data-testid="nav-actions"]')))
+            press("the Sensor actions nav button", '[data-testid="nav-actions"]')
             row = '[data-testid="action-row"][data-type="Restart"]'
-            s.click(wait_for("the Abort button", lambda: s.find(f'{row}[data-outcome="running"] [data-testid="action-abort"]'), timeout=15), retry=False)
+            press("the Abort button", f'{row}[data-outcome="running"] [data-testid="action-abort"]')
             wait_for("the restart aborted", lambda: s.find(f'{row}[data-outcome="aborted"]'), timeout=15)
             assert s.find(f'{row} [data-testid="action-state"][data-state="Aborted"]'), "no sensor ended Aborted"
             # Back to a quick timeline for the rest of the run.
             pending = wait_for("the timeline form", lambda: s.find('[data-testid="tl-pending"]'))
             s.clear(pending)
             s.send_keys(pending, "0")
-            s.click(s.find('[data-testid="tl-save"]') or "", retry=False)
+            press("the timeline's Save button", '[data-testid="tl-save"]')
             time.sleep(0.3)
             screenshot(artifacts, "07g-sensor-actions")
 
