@@ -28,6 +28,12 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = args::Cli::parse();
+    // A reader that goes away (`ueba-workbench sensors list | head`) ends a printing command
+    // quietly, as it ends any Unix tool, instead of a panic on the broken pipe. The listener
+    // keeps ignoring SIGPIPE: it must outlive whoever read its first line.
+    if !matches!(cli.command, args::Command::Serve(_)) {
+        sigpipe::reset();
+    }
     let code = match run::run(cli) {
         Ok(()) => exit::OK,
         Err(failure) => {

@@ -707,8 +707,9 @@ pub(crate) fn start_on(
             after: after.as_ref(),
         },
     )?;
-    // Sensors whose course is already over (a zero timeline) change at once.
-    settle_on(c, now)?;
+    // Sensors whose course is already over (a zero timeline) change at once. Only this action is
+    // looked at: a response that isolates the hosts of a thousand alerts stays linear.
+    settle_on(c, now, Some(batch_id))?;
     let (record, alert) = load_on(c, batch_id)?.ok_or_else(|| not_found(batch_id))?;
     Ok(Some(record.detail(alert)))
 }
@@ -764,15 +765,17 @@ fn interrupt(c: &rusqlite::Connection, record: &mut Record, now: i64) -> Result<
     Ok(())
 }
 
-/// Takes every sensor that reached its end by `now` into account, in the order they ended:
+/// Takes every sensor (of `only` that action, or of every unfinished one) that reached its end
+/// by `now` into account, in the order they ended:
 /// applies the effect of each success to the fleet, releases its `actionsInProgress`, and marks
 /// finished actions final.
-fn settle_on(c: &rusqlite::Connection, now: i64) -> Result<(), ResponseError> {
+fn settle_on(c: &rusqlite::Connection, now: i64, only: Option<i64>) -> Result<(), ResponseError> {
     let open: Vec<(String, Option<String>)> = c
         .prepare_cached(
-            "SELECT body, alert_uuid FROM sensor_actions WHERE final = 0 ORDER BY start_time, batch_id",
+            "SELECT body, alert_uuid FROM sensor_actions
+             WHERE final = 0 AND (?1 IS NULL OR batch_id = ?1) ORDER BY start_time, batch_id",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([only], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let mut records: Vec<(Record, Option<String>)> = open
         .iter()
@@ -836,7 +839,7 @@ pub fn advance(store: &Store) -> Result<(), ResponseError> {
     }
     store.write(|c| {
         let tx = c.transaction()?;
-        settle_on(&tx, now_ms())?;
+        settle_on(&tx, now_ms(), None)?;
         tx.commit()?;
         Ok(())
     })
@@ -979,7 +982,7 @@ pub fn abort(store: &Store, actor: &Actor, batch_id: i64) -> Result<SensorAction
     store.write(|c| {
         let tx = c.transaction()?;
         let now = now_ms();
-        settle_on(&tx, now)?;
+        settle_on(&tx, now, None)?;
         let (mut record, alert) = load_on(&tx, batch_id)?.ok_or_else(|| not_found(batch_id))?;
         record.refresh(now);
         if record.action.final_state {
