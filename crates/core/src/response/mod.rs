@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalog;
 pub mod enums;
 pub mod filter;
+mod following;
 pub mod investigation;
 pub mod lists;
 pub mod policies;

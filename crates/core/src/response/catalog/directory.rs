@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{invalid, kind_named, not_found, read, write, Input, Kind};
 use crate::response::audit::{self, Actor, Change};
-use crate::response::{now_ms, ResponseError, ACCOUNT_NAME, NAMESPACE};
+use crate::response::{following, now_ms, ResponseError, ACCOUNT_NAME, NAMESPACE};
 use crate::Store;
 
 /// Where the last synchronisation with the connections stopped (the largest connection rowid).
@@ -32,53 +32,23 @@ pub fn role_group_uuid(role: &str) -> String {
     uuid::Uuid::new_v5(&NAMESPACE, format!("group:role:{role}").as_bytes()).to_string()
 }
 
-fn marks(c: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
-    let newest: i64 = c.query_row("SELECT coalesce(max(rowid), 0) FROM connections", [], |r| {
-        r.get(0)
-    })?;
-    let mark: i64 = c
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [SYNC_MARK],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Ok((newest, mark))
-}
-
 /// Brings users and role groups up to date with the connections imported since the last
 /// call; a no-op read when nothing was imported.
 pub fn sync(store: &Store) -> Result<(), ResponseError> {
-    let (newest, mark) = store.read(|c| marks(c).map_err(ResponseError::from))?;
-    if newest == mark {
-        return Ok(());
-    }
-    store.write(|c| {
-        let tx = c.transaction()?;
-        sync_on(&tx)?;
-        tx.commit()?;
-        Ok(())
-    })
+    following::catch_up(store, SYNC_MARK, sync_on)
 }
 
 /// [`sync`] inside the caller's transaction.
 pub(crate) fn sync_on(c: &rusqlite::Connection) -> Result<(), ResponseError> {
-    let (newest, mut mark) = marks(c)?;
-    if newest == mark {
+    let Some(pending) = following::pending(c, SYNC_MARK)? else {
         return Ok(());
-    }
-    if newest < mark {
-        // Connections were deleted and their row ids may be reused: look at everything again.
-        mark = 0;
-    }
+    };
     let seen: Vec<(String, String, i64)> = c
         .prepare(
             "SELECT user, coalesce(user_roles, ''), min(connected) FROM connections
              WHERE rowid > ?1 GROUP BY user, user_roles",
         )?
-        .query_map([mark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([pending.after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let now = now_ms();
     let (mut users_added, mut groups_added, mut members_added) = (0, 0, 0);
@@ -128,11 +98,7 @@ pub(crate) fn sync_on(c: &rusqlite::Connection) -> Result<(), ResponseError> {
                 .execute(params![group_uuid, user_uuid])?;
         }
     }
-    c.execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![SYNC_MARK, newest.to_string()],
-    )?;
+    following::taken_in(c, SYNC_MARK, &pending)?;
     if users_added + groups_added + members_added > 0 {
         let after = json!({
             "users_added": users_added,

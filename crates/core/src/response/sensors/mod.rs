@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::audit::{self, Actor, Change};
-use super::{now_ms, ResponseError};
+use super::{following, now_ms, ResponseError};
 use crate::Store;
 
 pub use query::{query, FieldFilter, SensorQuery, SensorQueryResult};
@@ -260,48 +260,18 @@ pub(crate) fn of_host(
     Ok(find_on(c, host)?.filter(|s| !s.deleted && s.machine_name.eq_ignore_ascii_case(host)))
 }
 
-fn marks(c: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
-    let newest: i64 = c.query_row("SELECT coalesce(max(rowid), 0) FROM connections", [], |r| {
-        r.get(0)
-    })?;
-    let mark: i64 = c
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [SYNC_MARK],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Ok((newest, mark))
-}
-
 /// Brings the fleet up to date with the connections imported since the last call (a cheap read
 /// when nothing was imported): new hosts get a sensor; known ones learn their protocols, address
 /// and last contact; a host silent for 30 days before the newest connection is disconnected.
 pub fn sync(store: &Store) -> Result<(), ResponseError> {
-    let (newest, mark) = store.read(|c| marks(c).map_err(ResponseError::from))?;
-    if newest == mark {
-        return Ok(());
-    }
-    store.write(|c| {
-        let tx = c.transaction()?;
-        sync_on(&tx)?;
-        tx.commit()?;
-        Ok(())
-    })
+    following::catch_up(store, SYNC_MARK, sync_on)
 }
 
 /// [`sync`] inside the caller's transaction.
 pub(crate) fn sync_on(c: &rusqlite::Connection) -> Result<(), ResponseError> {
-    let (newest, mut mark) = marks(c)?;
-    if newest == mark {
+    let Some(pending) = following::pending(c, SYNC_MARK)? else {
         return Ok(());
-    }
-    if newest < mark {
-        // Connections were deleted and their row ids may be reused: look at everything again.
-        mark = 0;
-    }
+    };
     let latest: i64 = c.query_row(
         "SELECT coalesce(max(connected), 0) FROM connections",
         [],
@@ -313,10 +283,11 @@ pub(crate) fn sync_on(c: &rusqlite::Connection) -> Result<(), ResponseError> {
                     coalesce(max(target_host_address), ''), min(connected), max(connected)
              FROM connections WHERE rowid > ?1 GROUP BY target_host",
         )?
-        .query_map([mark], |r| {
+        .query_map([pending.after], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
+    let mut updated = std::collections::HashSet::new();
     for (host, protocols, ip, first, last) in seen {
         let mut sensor = match find_on(c, &host)? {
             Some(known) => known,
@@ -333,12 +304,21 @@ pub(crate) fn sync_on(c: &rusqlite::Connection) -> Result<(), ResponseError> {
         sensor.disconnected = latest - sensor.last_status_update_time > STALE_AFTER_MS;
         settle_status(&mut sensor);
         store_sensor(c, &sensor)?;
+        updated.insert(sensor.sensor_id);
     }
-    c.execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![SYNC_MARK, newest.to_string()],
-    )?;
+    // Newer connections elsewhere can leave a host silent for 30 days: it goes offline too.
+    for mut sensor in all_on(c)? {
+        if !sensor.deleted
+            && !sensor.disconnected
+            && !updated.contains(&sensor.sensor_id)
+            && latest - sensor.last_status_update_time > STALE_AFTER_MS
+        {
+            sensor.disconnected = true;
+            settle_status(&mut sensor);
+            store_sensor(c, &sensor)?;
+        }
+    }
+    following::taken_in(c, SYNC_MARK, &pending)?;
     Ok(())
 }
 
