@@ -6,9 +6,7 @@ use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
 use ueba_core::response::audit::{Actor, Door};
-use ueba_core::response::sensors::actions::{
-    self, ActionDetail, ActionRequest, Argument, IsolationRequest, SensorAction, Timeline,
-};
+use ueba_core::response::sensors::actions::{self, ActionDetail, Argument, SensorAction, Timeline};
 use ueba_core::response::sensors::query::OPERATORS;
 use ueba_core::response::sensors::{self, SensorQuery, SensorQueryResult};
 
@@ -93,26 +91,8 @@ pub async fn start_sensor_action(
     argument: Option<String>,
 ) -> Result<Option<ActionDetail>, CommandError> {
     let store = state.store()?;
-    blocking(move || {
-        if actions::ISOLATION.contains(&action.as_str()) {
-            let request = IsolationRequest {
-                pylum_ids: sensor_ids,
-                ..IsolationRequest::default()
-            };
-            Ok::<_, CommandError>(
-                actions::isolate(&store, &actor(), action == "isolate", &request)?
-                    .map(|(_, detail)| detail),
-            )
-        } else {
-            let request = ActionRequest {
-                sensors_ids: sensor_ids,
-                argument: argument.filter(|a| !a.is_empty()).map(Into::into),
-                ..ActionRequest::default()
-            };
-            Ok(actions::start(&store, &actor(), &action, &request)?)
-        }
-    })
-    .await
+    blocking(move || actions::start_on_sensors(&store, &actor(), &action, sensor_ids, argument))
+        .await
 }
 
 /// Every action with its sensors' courses, newest first, brought to the present.

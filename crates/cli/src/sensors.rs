@@ -4,7 +4,7 @@
 use serde_json::json;
 use ueba_core::model::format_timestamp;
 use ueba_core::response::audit::{Actor, Door};
-use ueba_core::response::sensors::actions::{self, ActionRequest, IsolationRequest, SensorAction};
+use ueba_core::response::sensors::actions::{self, SensorAction};
 use ueba_core::response::sensors::{self, FieldFilter, NewSensor, Sensor, SensorQuery};
 use ueba_core::Store;
 
@@ -118,24 +118,8 @@ pub fn sensors(json: bool, store: &Store, cmd: &SensorsCommand) -> Result<(), Fa
             sensors: ids,
             argument,
         } => {
-            let started = if actions::ISOLATION.contains(&action.as_str()) {
-                if argument.is_some() {
-                    return Err(Failure::Usage(format!("{action} takes no --argument")));
-                }
-                let request = IsolationRequest {
-                    pylum_ids: ids.clone(),
-                    ..IsolationRequest::default()
-                };
-                actions::isolate(store, &actor, action == "isolate", &request)?
-                    .map(|(_, detail)| detail)
-            } else {
-                let request = ActionRequest {
-                    sensors_ids: ids.clone(),
-                    argument: argument.clone().map(Into::into),
-                    ..ActionRequest::default()
-                };
-                actions::start(store, &actor, action, &request)?
-            };
+            let started =
+                actions::start_on_sensors(store, &actor, action, ids.clone(), argument.clone())?;
             let detail = started.ok_or_else(|| {
                 Failure::Usage(format!("no known sensor among {}", ids.join(", ")))
             })?;

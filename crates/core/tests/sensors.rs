@@ -436,6 +436,16 @@ fn bad_action_requests_are_refused_by_name_and_start_nothing() {
         actions::isolate(&store, &me, true, &IsolationRequest::default()),
         "pylumIds",
     );
+    refused(
+        actions::start_on_sensors(
+            &store,
+            &me,
+            "isolate",
+            vec![s.pylum_id.clone()],
+            Some("now".into()),
+        ),
+        "argument",
+    );
     assert!(actions::all_actions(&store).expect("all").is_empty());
     refused(
         sensors::add(
@@ -548,4 +558,35 @@ fn abort_at_each_stage_and_again() {
         actions::abort(&store, &me, 42),
         Err(ResponseError::NotFound { .. })
     ));
+}
+
+#[test]
+fn hosts_silent_for_30_days_before_the_newest_connection_go_offline() {
+    let (_dir, store) = fleet();
+    let before = sensors::list(&store).expect("list");
+    assert!(before.iter().all(|s| !s.disconnected));
+    // One connection 40 days after the demo traffic, to one of its hosts.
+    let host = before[0].machine_name.clone();
+    store
+        .write(|c| {
+            c.execute(
+                "INSERT INTO connections (id, connected, user, type, target_host, remote_address)
+                 VALUES ('late-1', ?1, 'alice', 'SSH', ?2, '192.0.2.1')",
+                rusqlite::params![END + 40 * 86_400_000, host],
+            )
+            .map_err(ueba_core::StoreError::from)
+        })
+        .expect("insert");
+    let after = sensors::list(&store).expect("list");
+    for s in &after {
+        assert_eq!(s.disconnected, s.machine_name != host, "{}", s.machine_name);
+        assert_eq!(
+            s.status,
+            if s.machine_name == host {
+                "Online"
+            } else {
+                "Offline"
+            }
+        );
+    }
 }

@@ -930,6 +930,33 @@ pub fn isolate(
     })
 }
 
+/// Starts the action `word` (isolation included) on the sensors named by `ids` (sensorIds,
+/// pylumIds or machine names), as the desktop and the CLI offer it; `None` when none is known.
+pub fn start_on_sensors(
+    store: &Store,
+    actor: &Actor,
+    word: &str,
+    ids: Vec<String>,
+    argument: Option<String>,
+) -> Result<Option<ActionDetail>, ResponseError> {
+    if ISOLATION.contains(&word) {
+        if argument.as_deref().is_some_and(|a| !a.trim().is_empty()) {
+            return Err(invalid("argument", format!("{word} takes no argument")));
+        }
+        let request = IsolationRequest {
+            pylum_ids: ids,
+            ..IsolationRequest::default()
+        };
+        return Ok(isolate(store, actor, word == "isolate", &request)?.map(|(_, detail)| detail));
+    }
+    let request = ActionRequest {
+        sensors_ids: ids,
+        argument: argument.filter(|a| !a.trim().is_empty()).map(Value::String),
+        ..ActionRequest::default()
+    };
+    start(store, actor, word, &request)
+}
+
 /// Every action, current and past, newest first, brought to the present.
 pub fn all_actions(store: &Store) -> Result<Vec<SensorAction>, ResponseError> {
     Ok(details(store)?.into_iter().map(|d| d.action).collect())
