@@ -783,14 +783,16 @@ def main() -> int:
 
         # ---- sensors and their actions -----------------------------------------------------------
 
-        def press(what: str, css: str, timeout: float = 15) -> None:
+        def press(what: str, css: str, timeout: float = 15, idempotent: bool = False) -> None:
             """Clicks the element `css` (found afresh each attempt) scrolled into view; a click the
-            page refused as not interactable (mid re-render) never happened, so it is tried again."""
+            page refused as not interactable (mid re-render) never happened, so it is tried again.
+            An idempotent click (navigation, saving the same values, abort) is also sent again
+            when the WebDriver connection drops."""
             for attempt in range(4):
                 element = wait_for(what, lambda: s.find(css), timeout=timeout)
                 try:
                     s.execute("arguments[0].scrollIntoView({block: 'center'});", [{ELEMENT_KEY: element}], idempotent=True)
-                    s.click(element, retry=False)
+                    s.click(element, retry=idempotent)
                     return
                 except WebDriverError as e:
                     if "not interactable" not in str(e) and "stale element" not in str(e) or attempt == 3:
@@ -828,7 +830,7 @@ def main() -> int:
             wait_for("the selection", lambda: int_attr(s, '[data-testid="sensor-selected"]') == 1, timeout=10)
 
         def sensors_isolate() -> None:
-            press("the Sensors nav button", '[data-testid="nav-sensors"]')
+            press("the Sensors nav button", '[data-testid="nav-sensors"]', idempotent=True)
             total = wait_for("the sensors", lambda: int_attr(s, '[data-testid="sensor-total"]'), timeout=20)
             assert total and total > 0, f"sensor total {total!r}"
             first = wait_for("a sensor row", lambda: s.find('[data-testid="sensor-row"]'), timeout=15)
@@ -844,12 +846,12 @@ def main() -> int:
         runner.step("Sensors: every host has a sensor; filter, select one and isolate it", sensors_isolate)
 
         def actions_live() -> None:
-            press("the Sensor actions nav button", '[data-testid="nav-actions"]')
+            press("the Sensor actions nav button", '[data-testid="nav-actions"]', idempotent=True)
             row = '[data-testid="action-row"][data-type="Isolate"]'
             wait_for("the isolation in the list", lambda: s.find(row), timeout=15)
             wait_for("the isolation to finish (live)", lambda: s.find(f'{row}[data-outcome="done"]'), timeout=40, interval=0.5)
             assert s.find(f'{row} [data-testid="action-state"][data-state="Succeeded"]'), "the isolation did not succeed"
-            press("the Sensors nav button", '[data-testid="nav-sensors"]')
+            press("the Sensors nav button", '[data-testid="nav-sensors"]', idempotent=True)
             name = state["sensor"]
             search = wait_for("the sensor search", lambda: s.find('[data-testid="sensor-search"]'))
             s.clear(search)
@@ -859,27 +861,27 @@ def main() -> int:
         runner.step("Sensor actions: the isolation runs live to Succeeded and the sensor shows isolated", actions_live)
 
         def abort_action() -> None:
-            press("the Sensor actions nav button", '[data-testid="nav-actions"]')
+            press("the Sensor actions nav button", '[data-testid="nav-actions"]', idempotent=True)
             pending = wait_for("the timeline form", lambda: s.find('[data-testid="tl-pending"]'), timeout=15)
             s.clear(pending)
             s.send_keys(pending, "600000")
-            press("the timeline's Save button", '[data-testid="tl-save"]')
+            press("the timeline's Save button", '[data-testid="tl-save"]', idempotent=True)
             wait_for("the timeline saved", lambda: s.find('[data-testid="tl-saved"]'), timeout=10)
-            press("the Sensors nav button", '[data-testid="nav-sensors"]')
+            press("the Sensors nav button", '[data-testid="nav-sensors"]', idempotent=True)
             select_sensor(state["sensor"])
             pick_option("sensor-action", "Restart")
             press("the Run button", '[data-testid="sensor-run"]:not([disabled])')
             wait_for("the started notice", lambda: "Restart started" in s.text(s.find('[data-testid="sensor-started"]') or ""), timeout=15)
-            press("the Sensor actions nav button", '[data-testid="nav-actions"]')
+            press("the Sensor actions nav button", '[data-testid="nav-actions"]', idempotent=True)
             row = '[data-testid="action-row"][data-type="Restart"]'
-            press("the Abort button", f'{row}[data-outcome="running"] [data-testid="action-abort"]')
+            press("the Abort button", f'{row}[data-outcome="running"] [data-testid="action-abort"]', idempotent=True)
             wait_for("the restart aborted", lambda: s.find(f'{row}[data-outcome="aborted"]'), timeout=15)
             assert s.find(f'{row} [data-testid="action-state"][data-state="Aborted"]'), "no sensor ended Aborted"
             # Back to a quick timeline for the rest of the run.
             pending = wait_for("the timeline form", lambda: s.find('[data-testid="tl-pending"]'))
             s.clear(pending)
             s.send_keys(pending, "0")
-            press("the timeline's Save button", '[data-testid="tl-save"]')
+            press("the timeline's Save button", '[data-testid="tl-save"]', idempotent=True)
             time.sleep(0.3)
             screenshot(artifacts, "07g-sensor-actions")
 
